@@ -1,0 +1,53 @@
+# The commands students, instructors and CI type. `make help` lists them.
+# Everything runs inside .venv, created from the pinned requirements on first use.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.course-installed
+# Notebooks are tested at the default size on a local cluster, whatever the shell says.
+TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
+NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
+
+.PHONY: help venv system-deps lab test lint unit nbval notebooks images clean-data
+
+help: ## show this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "The course is tested with Python 3.11: run make PYTHON=/path/to/python3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet "pip>=24"
+	$(BIN)/python -m pip install -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $@
+
+venv: $(STAMP) ## create the course environment (.venv) if missing or outdated
+
+system-deps: ## check (and on Debian/Ubuntu as root, install) graphviz and Java
+	@bash tools/system_deps.sh $(if $(CI),--install,)
+
+lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
+	@bash tools/system_deps.sh --warn-only
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+		--LabApp.default_url=/lab/tree/notebooks
+
+test: venv system-deps lint unit nbval ## run the whole test suite (what CI runs)
+
+lint: venv ## ruff over helpers, tests, tools and the lessons' code
+	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
+
+unit: venv ## helpers' unit tests, build-in-sync, environment files, cluster security
+	$(TEST_ENV) $(BIN)/python -m pytest tests -q
+
+nbval: venv ## re-run every committed notebook (both languages) and compare outputs
+	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
+
+notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
+	$(BIN)/python -m tools.build_notebooks $(LESSONS)
+
+images: venv ## redraw the pictures in images/ from their scripts
+	$(BIN)/python images/make_images.py
+
+clean-data: ## delete generated data (it is regenerated on demand)
+	rm -rf data

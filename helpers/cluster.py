@@ -1,0 +1,243 @@
+"""One call to get a Dask client, on a laptop, on Binder or on a real cluster.
+
+``get_client()`` is what every lesson calls::
+
+    from helpers.cluster import get_client, cluster_summary
+    client = get_client()
+    print(cluster_summary(client))
+
+* If the environment variable ``DASK_SCHEDULER_ADDRESS`` is set (for example
+  ``tcp://127.0.0.1:8786``), it connects to that scheduler: the same notebook then runs on a
+  real multi-process or multi-machine cluster without edits.
+* Otherwise it starts a ``LocalCluster`` of worker *processes* sized for this machine, with an
+  explicit per-worker ``memory_limit`` small enough for Binder's 2 GB, and every server
+  (scheduler, workers, nannies and the dashboard) listening on 127.0.0.1 only.
+* Calling it again (re-running a cell, or the whole notebook) returns the same client instead of
+  starting a second cluster. Asking for a different shape closes the old cluster first.
+
+Nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+LOOPBACK = "127.0.0.1"
+ADDRESS_ENV_VAR = "DASK_SCHEDULER_ADDRESS"
+DEFAULT_DASHBOARD_PORT = 8787
+#: Upper bound for one worker's memory limit when none is given: two workers, the scheduler and
+#: the notebook's kernel then fit in Binder's 2 GB.
+DEFAULT_WORKER_MEMORY = 700 * 2**20
+MAX_DEFAULT_WORKERS = 4
+CONNECT_TIMEOUT = "10s"
+
+_current: dict = {}
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """The shape of a LocalCluster: what ``get_client`` compares to decide whether to reuse."""
+
+    n_workers: int
+    threads_per_worker: int
+    memory_limit: int
+
+
+def configure_dask() -> None:
+    """Apply the dask settings the course relies on, in this process and in the workers it spawns.
+
+    Low-level task fusion is turned off: with dask 2025.1 it makes dask-ml's ``KMeans`` and
+    dask-glm fail on arrays that were ``persist()``-ed under a distributed client (measured; see
+    the README's environment notes). On JupyterHub/Binder the dashboard link goes through the
+    hub's proxy so that it opens in the student's browser.
+    """
+    import dask
+
+    settings = {"optimization.fuse.active": False}
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix:
+        settings["distributed.dashboard.link"] = prefix.rstrip("/") + "/proxy/{port}/status"
+    dask.config.set(settings)
+    # Spawned worker processes read this variable when they import dask.
+    os.environ["DASK_OPTIMIZATION__FUSE__ACTIVE"] = "False"
+
+
+def machine_resources() -> tuple[int, int]:
+    """Return ``(cores, memory_bytes)`` available to this process, honouring cgroup limits."""
+    from dask.system import CPU_COUNT
+    from distributed.system import MEMORY_LIMIT
+
+    return int(CPU_COUNT), int(MEMORY_LIMIT)
+
+
+def default_spec() -> ClusterSpec:
+    """The LocalCluster shape for this machine: one single-threaded worker per core (at most 4)."""
+    cores, memory = machine_resources()
+    n_workers = max(1, min(cores, MAX_DEFAULT_WORKERS))
+    # Leave room for the kernel and the scheduler: workers get at most 60 % of the memory.
+    per_worker = min(DEFAULT_WORKER_MEMORY, int(memory * 0.6 / n_workers))
+    return ClusterSpec(n_workers=n_workers, threads_per_worker=1, memory_limit=per_worker)
+
+
+def make_spec(
+    n_workers: int | None = None,
+    threads_per_worker: int | None = None,
+    memory_limit: int | str | None = None,
+) -> ClusterSpec:
+    """Validate the arguments of :func:`get_client` and fill the gaps with :func:`default_spec`.
+
+    Raises ``ValueError`` with a message that says what to pass instead.
+    """
+    from dask.utils import format_bytes, parse_bytes
+
+    default = default_spec()
+    n_workers = default.n_workers if n_workers is None else n_workers
+    threads = default.threads_per_worker if threads_per_worker is None else threads_per_worker
+    for name, value in (("n_workers", n_workers), ("threads_per_worker", threads)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"{name}={value!r}: a cluster needs at least one worker with one thread. "
+                f"Pass a whole number of 1 or more, for example get_client({name}=2)."
+            )
+    if memory_limit is None:
+        limit = default.memory_limit
+    else:
+        try:
+            limit = parse_bytes(memory_limit) if isinstance(memory_limit, str) else memory_limit
+        except ValueError as error:
+            raise ValueError(
+                f"memory_limit={memory_limit!r} is not a size. Use bytes or a string "
+                f"such as '700MiB' or '2GiB'."
+            ) from error
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+            raise ValueError(
+                f"memory_limit={memory_limit!r} must be a positive size, such as '700MiB'."
+            )
+    _, machine_memory = machine_resources()
+    if limit * n_workers > machine_memory:
+        raise ValueError(
+            f"{n_workers} workers x memory_limit {format_bytes(limit)} = "
+            f"{format_bytes(limit * n_workers)}, more than this machine has "
+            f"({format_bytes(machine_memory)}). Pass a smaller memory_limit or fewer workers, "
+            f"for example get_client(n_workers={n_workers}, "
+            f"memory_limit='{format_bytes(machine_memory // (2 * n_workers))}')."
+        )
+    return ClusterSpec(n_workers=n_workers, threads_per_worker=threads, memory_limit=int(limit))
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+    return True
+
+
+def _start_local_cluster(spec: ClusterSpec):
+    from distributed import LocalCluster
+
+    # 8787 is the port students and dask-labextension expect; if another cluster holds it, take
+    # any free port instead of letting distributed warn about the clash.
+    port = DEFAULT_DASHBOARD_PORT if _port_is_free(DEFAULT_DASHBOARD_PORT) else 0
+    return LocalCluster(
+        n_workers=spec.n_workers,
+        threads_per_worker=spec.threads_per_worker,
+        memory_limit=spec.memory_limit,
+        processes=True,
+        host=LOOPBACK,
+        dashboard_address=f"{LOOPBACK}:{port}",
+        worker_dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
+def _connect(address: str):
+    from distributed import Client
+
+    try:
+        return Client(address, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise ConnectionError(
+            f"Could not reach the Dask scheduler at {address!r} (from {ADDRESS_ENV_VAR}). "
+            f"Start one with `dask scheduler --host 127.0.0.1` and at least one "
+            f"`dask worker {address}`, or unset {ADDRESS_ENV_VAR} to use a local cluster."
+        ) from error
+
+
+def get_client(
+    n_workers: int | None = None,
+    threads_per_worker: int | None = None,
+    memory_limit: int | str | None = None,
+):
+    """Return a ``distributed.Client``, reusing the one a previous call started.
+
+    Parameters only apply to the local cluster (they are ignored, with no error, when
+    ``DASK_SCHEDULER_ADDRESS`` points at an external scheduler): ``n_workers`` worker processes
+    with ``threads_per_worker`` threads each and a ``memory_limit`` per worker (bytes or a string
+    such as ``"700MiB"``). Defaults: one single-threaded worker per core (at most 4), at most
+    700 MiB each.
+    """
+    configure_dask()
+    address = os.environ.get(ADDRESS_ENV_VAR, "").strip()
+    spec = None if address else make_spec(n_workers, threads_per_worker, memory_limit)
+    key = address or spec
+
+    client = _current.get("client")
+    if client is not None and client.status == "running" and _current.get("key") == key:
+        return client
+    close_client()
+
+    if address:
+        client = _connect(address)
+        cluster = None
+    else:
+        from distributed import Client
+
+        cluster = _start_local_cluster(spec)
+        client = Client(cluster)
+    _current.update(client=client, cluster=cluster, key=key)
+    return client
+
+
+def close_client() -> None:
+    """Close the client from :func:`get_client` and, if the course started it, its cluster.
+
+    An external cluster (``DASK_SCHEDULER_ADDRESS``) keeps running: only the connection closes.
+    Safe to call when nothing is open.
+    """
+    client = _current.pop("client", None)
+    cluster = _current.pop("cluster", None)
+    _current.pop("key", None)
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
+
+
+def uses_external_cluster() -> bool:
+    """True when ``DASK_SCHEDULER_ADDRESS`` makes :func:`get_client` use an outside cluster."""
+    return bool(os.environ.get(ADDRESS_ENV_VAR, "").strip())
+
+
+def worker_count(client) -> int:
+    """Number of workers currently connected to the client's scheduler."""
+    return len(client.scheduler_info()["workers"])
+
+
+def cluster_summary(client) -> str:
+    """A short, readable description of the cluster: workers, threads, memory and dashboard link."""
+    from dask.utils import format_bytes
+
+    workers = client.scheduler_info()["workers"].values()
+    threads = sum(w["nthreads"] for w in workers)
+    memory = sum(w["memory_limit"] for w in workers)
+    kind = "external cluster" if uses_external_cluster() else "LocalCluster"
+    return (
+        f"{kind}: {len(workers)} workers, {threads} threads, "
+        f"memory limit {format_bytes(memory)} in total\n"
+        f"Dashboard: {client.dashboard_link}"
+    )

@@ -1,0 +1,168 @@
+"""The few plots several lessons share, in one consistent style and in Spanish or English.
+
+Every function takes ``lang="es"`` or ``lang="en"`` for its axis labels and returns the
+matplotlib ``Axes`` it drew on (pass ``ax=`` to draw into your own figure). Lessons set
+``LANG`` once, in a language-paired cell, and pass ``lang=LANG``.
+
+Nothing is drawn or configured at import time; :func:`use_course_style` is called by each plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+LANGUAGES = ("es", "en")
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+LABELS = {
+    "es": {
+        "workers": "Workers (procesos)",
+        "speedup": "Aceleración (×)",
+        "ideal": "Ideal (lineal)",
+        "measured": "Medido",
+        "wall": "Tiempo de reloj (s)",
+        "memory": "Memoria pico (MiB)",
+        "epoch": "Época",
+        "loss": "Pérdida",
+        "accuracy": "Exactitud",
+        "train": "entrenamiento",
+        "validation": "validación",
+        "true": "Clase real",
+        "predicted": "Clase predicha",
+        "confusion": "Matriz de confusión",
+    },
+    "en": {
+        "workers": "Workers (processes)",
+        "speedup": "Speed-up (×)",
+        "ideal": "Ideal (linear)",
+        "measured": "Measured",
+        "wall": "Wall time (s)",
+        "memory": "Peak memory (MiB)",
+        "epoch": "Epoch",
+        "loss": "Loss",
+        "accuracy": "Accuracy",
+        "train": "training",
+        "validation": "validation",
+        "true": "True class",
+        "predicted": "Predicted class",
+        "confusion": "Confusion matrix",
+    },
+}
+
+
+def label(key: str, lang: str) -> str:
+    """The axis label ``key`` in ``lang``; a clear error for an unknown language."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang={lang!r}: use 'es' or 'en'.")
+    return LABELS[lang][key]
+
+
+def use_course_style() -> None:
+    """Apply the course's matplotlib style (sizes, grid, colours)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 4.0),
+            "figure.dpi": 100,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.prop_cycle": mpl.cycler(color=COLORS),
+            "font.size": 11,
+        }
+    )
+
+
+def _axes(ax):
+    import matplotlib.pyplot as plt
+
+    use_course_style()
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: str, ax=None):
+    """Measured speed-up ``wall_times[0] / wall_times[i]`` against the number of workers.
+
+    The first entry is the baseline; the dashed line is ideal linear scaling.
+    """
+    if len(workers) != len(wall_times) or not workers:
+        raise ValueError("workers and wall_times must be non-empty and of the same length.")
+    ax = _axes(ax)
+    base = wall_times[0]
+    speedups = [base / t for t in wall_times]
+    ideal = [w / workers[0] for w in workers]
+    ax.plot(workers, ideal, "--", color="grey", label=label("ideal", lang))
+    ax.plot(workers, speedups, "o-", label=label("measured", lang))
+    for w, s in zip(workers, speedups, strict=True):
+        ax.annotate(f"{s:.2f}×", (w, s), textcoords="offset points", xytext=(6, -12))
+    ax.set_xticks(list(workers))
+    ax.set_xlabel(label("workers", lang))
+    ax.set_ylabel(label("speedup", lang))
+    ax.legend()
+    return ax
+
+
+def measurement_bars(measurements: Sequence, *, lang: str, axes=None):
+    """Side-by-side bars of wall time and peak memory for :class:`helpers.measure.Measurement` rows.
+
+    Returns the two ``Axes`` (time, memory).
+    """
+    import matplotlib.pyplot as plt
+
+    use_course_style()
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    names = [m.label for m in measurements]
+    for ax, values, key in (
+        (axes[0], [m.wall_s for m in measurements], "wall"),
+        (axes[1], [m.peak_mib for m in measurements], "memory"),
+    ):
+        bars = ax.bar(names, values, color=COLORS[: len(names)])
+        ax.bar_label(bars, fmt="%.1f" if key == "wall" else "%.0f")
+        ax.set_ylabel(label(key, lang))
+        ax.tick_params(axis="x", rotation=15)
+    plt.tight_layout()
+    return axes
+
+
+def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str, ax=None):
+    """Plot per-epoch curves such as ``{"loss": [...], "val_loss": [...]}``.
+
+    Keys starting with ``val_`` are drawn dashed and labelled as validation curves.
+    """
+    ax = _axes(ax)
+    for key, values in history.items():
+        is_val = key.startswith("val_")
+        base = key[4:] if is_val else key
+        name = f"{base} ({label('validation' if is_val else 'train', lang)})"
+        epochs = range(1, len(values) + 1)
+        ax.plot(epochs, values, "--" if is_val else "-", marker="o", markersize=3, label=name)
+    ax.set_xlabel(label("epoch", lang))
+    ax.legend()
+    return ax
+
+
+def confusion_matrix_plot(y_true, y_pred, *, lang: str, class_names=None, ax=None):
+    """A confusion matrix with counts in each cell (rows: true class, columns: predicted)."""
+    import numpy as np
+    from sklearn.metrics import confusion_matrix
+
+    ax = _axes(ax)
+    matrix = confusion_matrix(y_true, y_pred)
+    names = class_names if class_names is not None else list(range(len(matrix)))
+    ax.imshow(matrix, cmap="Blues")
+    ax.grid(False)
+    threshold = matrix.max() / 2
+    for (i, j), count in np.ndenumerate(matrix):
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if count > threshold else "black")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel(label("predicted", lang))
+    ax.set_ylabel(label("true", lang))
+    ax.set_title(label("confusion", lang))
+    return ax

@@ -1,0 +1,44 @@
+"""The course's data-size switch.
+
+Every lesson sizes its data with :func:`pick`, so one environment variable scales the
+whole course::
+
+    COURSE_SIZE=small   # default: laptops, Binder, CI (each notebook well under a minute)
+    COURSE_SIZE=full    # instructors on a big machine or a real cluster
+
+Example::
+
+    from helpers.sizes import pick
+    n_rows = pick(small=200_000, full=20_000_000)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+ENV_VAR = "COURSE_SIZE"
+SIZES = ("small", "full")
+DEFAULT_SIZE = "small"
+
+T = TypeVar("T")
+
+
+def current_size() -> str:
+    """Return the active size, ``"small"`` or ``"full"``, read from ``COURSE_SIZE``.
+
+    Raises ``ValueError`` with the accepted values when the variable holds anything else.
+    """
+    value = os.environ.get(ENV_VAR, DEFAULT_SIZE).strip().lower() or DEFAULT_SIZE
+    if value not in SIZES:
+        raise ValueError(
+            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a course size. "
+            f"Use one of {', '.join(SIZES)} (for example: export {ENV_VAR}=small), "
+            f"or unset it to get {DEFAULT_SIZE!r}."
+        )
+    return value
+
+
+def pick(*, small: T, full: T) -> T:
+    """Return ``small`` or ``full`` depending on :func:`current_size`."""
+    return small if current_size() == "small" else full

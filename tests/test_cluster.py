@@ -1,0 +1,96 @@
+"""helpers.cluster: reuse, argument errors, external scheduler, loopback-only servers."""
+
+import ipaddress
+
+import psutil
+import pytest
+
+from helpers import cluster
+from helpers.cluster import close_client, get_client, make_spec
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_workers": 0}, "at least one worker"),
+    ({"n_workers": -1}, "at least one worker"),
+    ({"n_workers": 1.5}, "whole number"),
+    ({"threads_per_worker": 0}, "at least one worker with one thread"),
+    ({"memory_limit": "lots"}, "not a size"),
+    ({"memory_limit": -5}, "positive size"),
+    ({"memory_limit": "100TiB"}, "more than this machine has"),
+])
+def test_bad_arguments_say_what_to_do(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_spec(**kwargs)
+
+
+def test_default_spec_fits_binder():
+    spec = make_spec()
+    assert spec.n_workers >= 1 and spec.threads_per_worker == 1
+    assert spec.memory_limit <= cluster.DEFAULT_WORKER_MEMORY
+
+
+def test_unreachable_scheduler_gives_clear_error(monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://127.0.0.1:9")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ConnectionError, match="dask scheduler --host 127.0.0.1"):
+        get_client()
+
+
+def test_reuses_client_and_turns_fusion_off(local_client):
+    import dask
+
+    assert get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB") is local_client
+    assert dask.config.get("optimization.fuse.active") is False
+    assert len(local_client.scheduler_info()["workers"]) == 2
+    assert local_client.submit(sum, [1, 2, 3]).result() == 6
+
+
+def test_new_shape_replaces_old_cluster(local_client):
+    replacement = get_client(n_workers=1, threads_per_worker=1, memory_limit="300MiB")
+    try:
+        assert replacement is not local_client
+        assert local_client.status == "closed"
+        assert len(replacement.scheduler_info()["workers"]) == 1
+    finally:
+        close_client()
+
+
+def test_close_client_is_idempotent():
+    close_client()
+    close_client()
+
+
+def _listening_addresses(root: psutil.Process):
+    found = []
+    for proc in [root, *root.children(recursive=True)]:
+        for conn in proc.net_connections(kind="inet"):
+            if conn.status == psutil.CONN_LISTEN:
+                found.append((proc.pid, conn.laddr.ip, conn.laddr.port))
+    return found
+
+
+def test_every_server_listens_on_loopback_only(local_client):
+    sockets = _listening_addresses(psutil.Process())
+    # scheduler + dashboard + 2 nannies in this process, and each worker's own servers.
+    assert len(sockets) >= 6, sockets
+    pids = {pid for pid, _, _ in sockets}
+    assert len(pids) >= 3, "expected the worker processes to listen too"
+    outside = [s for s in sockets if not ipaddress.ip_address(s[1]).is_loopback]
+    assert not outside, f"servers reachable from the network: {outside}"
+
+
+def test_dashboard_link_uses_jupyterhub_proxy(monkeypatch):
+    import dask
+
+    before = dask.config.get("distributed.dashboard.link")
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
+    try:
+        cluster.configure_dask()
+        assert dask.config.get("distributed.dashboard.link") == "/user/ana/proxy/{port}/status"
+    finally:
+        dask.config.set({"distributed.dashboard.link": before})
+
+
+def test_summary_mentions_workers_and_dashboard(local_client):
+    text = cluster.cluster_summary(local_client)
+    assert "2 workers" in text and "127.0.0.1" in text

@@ -1,0 +1,56 @@
+"""environment.yml, Binder and pip install the same pinned packages; Binder is set up small."""
+
+import re
+
+from tools.bilingual import ROOT
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        requirement, _, marker = line.partition(";")
+        name, version = re.split(r"==", requirement.strip())
+        name = re.sub(r"\[.*\]", "", name).lower().replace("_", "-")
+        pins[(name, marker.strip())] = version.strip()
+    return pins
+
+
+def test_environment_yml_pins_the_same_packages_as_requirements():
+    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    text = (ROOT / "environment.yml").read_text()
+    pip_section = text.split("  - pip:\n", 1)[1].splitlines()
+    conda_pip = _pins(line.strip().removeprefix("- ") for line in pip_section)
+    assert conda_pip == requirements
+    assert "python=3.11" in text
+
+
+def test_every_requirement_is_pinned_and_dask_is_2025_1():
+    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    assert requirements[("dask", "")] == "2025.1.0"
+    assert requirements[("distributed", "")] == "2025.1.0"
+    assert requirements[("torch", "")] == "2.13.0"
+    markers = {name: marker for name, marker in requirements}
+    assert "darwin" in markers["tensorflow"] and "darwin" in markers["tensorflow-cpu"]
+    assert "darwin" in markers["xgboost"] and "darwin" in markers["xgboost-cpu"]
+
+
+def test_constraints_agree_with_requirements():
+    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines())
+    for (name, _marker), version in requirements.items():
+        if (name, "") in constraints:
+            assert constraints[(name, "")] == version, name
+
+
+def test_binder_uses_the_same_pins_and_the_small_size():
+    binder = ROOT / "binder"
+    assert "-r ../requirements.txt" in (binder / "requirements.txt").read_text()
+    assert "-c ../constraints.txt" in (binder / "requirements.txt").read_text()
+    apt = (binder / "apt.txt").read_text().split()
+    assert "graphviz" in apt and any("jre" in p for p in apt)
+    start = (binder / "start").read_text()
+    assert "COURSE_SIZE=small" in start and "proxy/{port}/status" in start
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"

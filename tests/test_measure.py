@@ -1,0 +1,65 @@
+"""helpers.measure: wall/CPU/peak memory over the kernel and its cluster's processes."""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from helpers.measure import Measurement, Results, measure, speedup
+
+
+def test_wall_and_cpu_of_a_busy_loop():
+    with measure("busy") as m:
+        end = time.perf_counter() + 0.3
+        while time.perf_counter() < end:
+            pass
+    assert m.wall_s >= 0.3
+    assert 0.2 <= m.cpu_s <= m.wall_s + 0.5
+    assert m.processes >= 1
+
+
+def test_peak_memory_sees_a_temporary_allocation():
+    with measure("alloc", interval=0.01) as m:
+        block = np.ones(200 * 2**20 // 8)  # 200 MiB, touched
+        time.sleep(0.2)
+        del block
+    assert m.peak_mib - m.start_mib > 150
+
+
+def test_child_processes_are_counted():
+    code = "import numpy as np, time; a = np.ones(150 * 2**20 // 8); time.sleep(0.6)"
+    with measure("child", interval=0.02) as m:
+        subprocess.run([sys.executable, "-c", code], check=True)
+    assert m.processes >= 2
+    assert m.peak_mib - m.start_mib > 120
+
+
+def test_cluster_workers_are_counted(local_client):
+    import dask.array as da
+
+    with measure("cluster", client=local_client) as m:
+        da.random.default_rng(0).random((3000, 3000), chunks=1000).sum().compute()
+    assert m.processes >= 3  # kernel + 2 workers at least
+    assert m.cpu_s > 0
+
+
+def test_results_table_and_speedup():
+    results = Results()
+    results.add(Measurement("serial", wall_s=4.0, cpu_s=4.0, peak_mib=100))
+    results.add(Measurement("parallel", wall_s=2.0, cpu_s=4.2, peak_mib=150))
+    results.add(Measurement("parallel", wall_s=2.5, cpu_s=4.2, peak_mib=150))  # a re-run
+    frame = results.to_frame()
+    assert list(frame.index) == ["serial", "parallel"]
+    assert speedup(results["serial"], results["parallel"]) == pytest.approx(1.6)
+    assert frame.loc["parallel", "cpu_utilisation"] == pytest.approx(4.2 / 2.5)
+    with pytest.raises(KeyError, match="serial"):
+        results["missing"]
+
+
+def test_measurement_is_recorded_even_when_the_block_fails():
+    results = Results()
+    with pytest.raises(RuntimeError), measure("fails", results):
+        raise RuntimeError("boom")
+    assert results["fails"].wall_s >= 0

@@ -1,0 +1,91 @@
+"""Build the Spanish and English notebooks from the bilingual lesson sources, and execute them.
+
+Usage (from the repository root, inside the course environment)::
+
+    python -m tools.build_notebooks                 # every lesson, both languages, executed
+    python -m tools.build_notebooks 03 04           # lessons whose name starts with 03 or 04
+    python -m tools.build_notebooks --lang en 05    # one language only
+    python -m tools.build_notebooks --no-execute    # split only (outputs are dropped)
+
+The notebooks are executed at the default size (``COURSE_SIZE=small``) on a fresh LocalCluster
+(``DASK_SCHEDULER_ADDRESS`` is ignored), so committed outputs are those nbval re-proves in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from tools.bilingual import (
+    LANGUAGES,
+    check_source,
+    lesson_sources,
+    notebook_path,
+    read_source,
+    split,
+)
+
+CELL_TIMEOUT_S = 600
+
+
+def execute(notebook, workdir: Path):
+    """Run every cell of ``notebook`` in a fresh kernel started in ``workdir``; return it."""
+    from nbclient import NotebookClient
+
+    client = NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+        record_timing=False,
+    )
+    client.execute()
+    return notebook
+
+
+def build(source: Path, langs, run: bool) -> None:
+    """Split ``source`` into its notebooks (executing them when ``run``) and write them."""
+    import nbformat
+
+    problems = check_source(source)
+    if problems:
+        raise SystemExit("Fix the lesson source first:\n  " + "\n  ".join(problems))
+    bilingual = read_source(source)
+    for lang in langs:
+        target = notebook_path(source, lang)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        notebook = split(bilingual, lang, source.stem)
+        started = time.perf_counter()
+        if run:
+            execute(notebook, target.parent)
+        nbformat.validate(notebook)
+        nbformat.write(notebook, target)
+        took = f" executed in {time.perf_counter() - started:.1f} s" if run else ""
+        print(f"{target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}"
+              f"{took}", flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("lessons", nargs="*", help="lesson name prefixes, e.g. 03 or 03_parallel")
+    parser.add_argument("--lang", choices=LANGUAGES, action="append", help="only this language")
+    parser.add_argument("--no-execute", action="store_true", help="split without executing")
+    args = parser.parse_args(argv)
+
+    sources = [s for s in lesson_sources()
+               if not args.lessons or any(s.stem.startswith(p) for p in args.lessons)]
+    if not sources:
+        parser.error(f"no lesson matches {args.lessons}")
+    # Committed outputs come from the default size on a local cluster.
+    os.environ["COURSE_SIZE"] = "small"
+    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
+    for source in sources:
+        build(source, args.lang or LANGUAGES, run=not args.no_execute)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
