@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.course-installed
 TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
 NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
-.PHONY: help venv system-deps lab test lint unit nbval notebooks images clean-data
+.PHONY: help venv system-deps lab test lint unit nbval test-browser notebooks images bench prepare \
+	clean-data
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -25,29 +26,38 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 venv: $(STAMP) ## create the course environment (.venv) if missing or outdated
 
 system-deps: ## check (and on Debian/Ubuntu as root, install) graphviz and Java
-	@bash tools/system_deps.sh $(if $(CI),--install,)
+	@bash tools/system_deps.sh --browser $(if $(CI),--install,)
 
 lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
 	@bash tools/system_deps.sh --warn-only
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
-		--LabApp.default_url=/lab/tree/notebooks
+		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
-test: venv system-deps lint unit nbval ## run the whole test suite (what CI runs)
+test: venv system-deps lint unit nbval test-browser ## run the whole test suite (what CI runs)
 
 lint: venv ## ruff over helpers, tests, tools and the lessons' code
 	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
 
 unit: venv ## helpers' unit tests, build-in-sync, environment files, cluster security
-	$(TEST_ENV) $(BIN)/python -m pytest tests -q
+	$(TEST_ENV) $(BIN)/python -m pytest tests -q --ignore=tests/browser
 
 nbval: venv ## re-run every committed notebook (both languages) and compare outputs
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
+
+test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through the UI
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
 
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
 	$(BIN)/python -m tools.build_notebooks $(LESSONS)
 
 images: venv ## redraw the pictures in images/ from their scripts
 	$(BIN)/python images/make_images.py
+
+bench: venv ## execute every notebook, record time/memory/speed-ups in benchmarks/results.md
+	$(BIN)/python benchmarks/run_benchmarks.py $(LESSONS)
+
+prepare: venv ## run every lesson once before a class (caches data; COURSE_SIZE=full for big runs)
+	$(BIN)/python -m tools.prepare $(LESSONS)
 
 clean-data: ## delete generated data (it is regenerated on demand)
 	rm -rf data

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,3 +28,55 @@ def local_client(monkeypatch):
     client = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
     yield client
     close_client()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def api_get(url: str, token: str):
+    request = urllib.request.Request(url, headers={"Authorization": f"token {token}"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory):
+    """`make lab` on a free loopback port with a random token; yields (base_url, token, port)."""
+    port, token = _free_port(), secrets.token_hex(16)
+    args = f"--no-browser --port={port} --ServerApp.token={token} --ServerApp.port_retries=0"
+    if os.geteuid() == 0:  # CI machines run as root; JupyterLab refuses that unless told
+        args += " --allow-root"
+    # Fresh user settings: render every cell (no windowing, so a test can read all prompts) and
+    # no news pop-up.
+    settings = tmp_path_factory.mktemp("lab-settings")
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
+    news = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({"fetchNews": "false"}))
+    args += f" --LabApp.user_settings_dir={settings}"
+    server = subprocess.Popen(
+        ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}, start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                api_get(f"{base}/api/status", token)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(server.stderr.read().decode()[-2000:]) from None
+                time.sleep(0.5)
+        yield base, token, port
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, 15)
+            server.wait(timeout=30)
