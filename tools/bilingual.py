@@ -3,7 +3,8 @@
 A lesson source is a jupytext MyST markdown file, ``lessons/NN_slug.md``. Every prose (markdown)
 cell is tagged ``es`` or ``en`` and comes as an adjacent pair, Spanish first; every code cell
 appears once and goes to both notebooks, unless it too is tagged with a language (a plot whose
-labels differ). A code cell tagged ``solution`` is built with its input collapsed.
+labels differ). A code cell tagged ``solution`` is built with its input collapsed. Section headings get RISE slide
+metadata, so every notebook can be presented as slides in JupyterLab (jupyterlab-rise).
 
 :func:`split` does the pure transformation; :func:`check_source` lists what is wrong with a
 source (missing language, unpaired prose, mojibake); ``tools.build_notebooks`` executes and writes.
@@ -82,12 +83,28 @@ def split(notebook, lang: str, lesson: str):
             new.metadata.pop("tags", None)
         if SOLUTION_TAG in tags:
             new.metadata["jupyter"] = {"source_hidden": True}
+        slide_type = _slide_type(new)
+        if slide_type:
+            new.metadata["slideshow"] = {"slide_type": slide_type}
         if new.cell_type == "code":
             new.outputs = []
             new.execution_count = None
         new["id"] = f"{lang}-{len(out.cells):03d}"
         out.cells.append(new)
     return out
+
+
+def _slide_type(cell) -> str | None:
+    """Slides for presenting (RISE): a new slide at each title or section, a sub-slide per
+    sub-section; everything else continues the current slide."""
+    if cell.cell_type != "markdown":
+        return None
+    first_line = cell.source.lstrip().split("\n", 1)[0]
+    if first_line.startswith(("# ", "## ")):
+        return "slide"
+    if first_line.startswith("### "):
+        return "subslide"
+    return None
 
 
 def cell_signature(cell) -> tuple:

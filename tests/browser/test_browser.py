@@ -1,4 +1,4 @@
-"""A real browser: JupyterLab in headless Chromium runs a lesson through the UI (`make test-browser`).
+"""A real browser: JupyterLab in headless Chromium runs a lesson through the UI (make test-browser).
 
 The test starts `make lab` on loopback with a token, opens lesson 00 in Debian's Chromium driven by
 Playwright (the system executable: browsers cannot be downloaded here), runs all cells from the Run
