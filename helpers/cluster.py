@@ -212,10 +212,23 @@ def close_client() -> None:
     client = _current.pop("client", None)
     cluster = _current.pop("cluster", None)
     _current.pop("key", None)
+    if cluster is not None and client is not None and client.status == "running":
+        _retire_workers(client, cluster)
     if client is not None:
         client.close()
     if cluster is not None:
         cluster.close()
+
+
+def _retire_workers(client, cluster, timeout_s: float = 10.0) -> None:
+    """Stop the local workers before the scheduler, so that none of them logs a failed heartbeat
+    to the notebook's stderr while the scheduler goes away (it happens on a loaded machine)."""
+    import time
+
+    cluster.scale(0)
+    deadline = time.monotonic() + timeout_s
+    while client.scheduler_info()["workers"] and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def uses_external_cluster() -> bool:

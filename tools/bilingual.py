@@ -3,8 +3,9 @@
 A lesson source is a jupytext MyST markdown file, ``lessons/NN_slug.md``. Every prose (markdown)
 cell is tagged ``es`` or ``en`` and comes as an adjacent pair, Spanish first; every code cell
 appears once and goes to both notebooks, unless it too is tagged with a language (a plot whose
-labels differ). A code cell tagged ``solution`` is built with its input collapsed. Section headings get RISE slide
-metadata, so every notebook can be presented as slides in JupyterLab (jupyterlab-rise).
+labels differ). A code cell tagged ``solution`` is built with its input collapsed. Section
+headings get RISE slide metadata, so every notebook can be presented as slides in JupyterLab
+(jupyterlab-rise).
 
 :func:`split` does the pure transformation; :func:`check_source` lists what is wrong with a
 source (missing language, unpaired prose, mojibake); ``tools.build_notebooks`` executes and writes.
