@@ -1,0 +1,335 @@
+"""Stream parquet shards into PyTorch, one file at a time, from any number of DataLoader workers.
+
+A *map-style* dataset (``__len__`` + ``__getitem__``) needs random access to every sample, which
+in practice means holding the whole data set in memory. :class:`ParquetShardStream` is the
+alternative for data that do not fit: an ``IterableDataset`` that reads parquet files ("shards")
+sequentially and shuffles approximately, with a bounded buffer::
+
+    import torch
+    from helpers.streaming import ParquetShardStream, split_files, worker_init_fn
+
+    train_files, val_files = split_files(files, n_validation=4, seed=0)
+    train = ParquetShardStream(train_files, stats, shuffle_buffer=2_048, seed=0)
+    loader = torch.utils.data.DataLoader(train, batch_size=256, num_workers=2,
+                                         worker_init_fn=worker_init_fn)
+    for epoch in range(3):
+        train.set_epoch(epoch)          # a new file order and a new shuffle every epoch
+        for features, labels, sample_ids in loader:
+            ...
+
+What makes it correct with ``num_workers > 0``:
+
+* Each DataLoader worker gets its own copy of the dataset. :meth:`ParquetShardStream.__iter__`
+  asks ``torch.utils.data.get_worker_info()`` which worker it runs in and keeps only its share of
+  the files (``files[worker_id::num_workers]``), so no sample is produced twice in an epoch.
+* Files are opened lazily, inside ``__iter__``, one at a time, and closed before the next one: a
+  worker never holds more than one shard open, however many shards there are.
+* The shuffle buffer holds at most ``shuffle_buffer`` samples: memory stays bounded whatever the
+  size of the data.
+* The epoch number lives in a shared-memory tensor, so :meth:`ParquetShardStream.set_epoch` in the
+  notebook reaches the workers even with ``persistent_workers=True``.
+* The class lives in an importable module (not in a notebook): DataLoader workers started with
+  the ``spawn`` method (the default on macOS and Windows; ``forkserver``, Linux's default from
+  Python 3.14, behaves the same) re-import the dataset's class by name, and they cannot import
+  the ``__main__`` of a notebook.
+
+Importing this module imports PyTorch (the dataset's base class lives there); NumPy, pandas and
+PyArrow are imported when first used. Nothing else runs at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+from helpers.data import CATEGORICAL_COLUMNS, GENRES, LABEL, NUMERIC_COLUMNS, PLATFORMS, REGIONS
+
+#: The categories of each categorical column, in the order of their one-hot positions.
+CATEGORIES = {"platform": PLATFORMS, "region": REGIONS, "genre": GENRES}
+#: Length of a decoded feature vector: the numeric columns, then one one-hot block per category.
+N_FEATURES = len(NUMERIC_COLUMNS) + sum(len(CATEGORIES[c]) for c in CATEGORICAL_COLUMNS)
+N_CLASSES = 3
+#: Rows read from a parquet file at a time (a worker never materialises a whole file at once).
+READ_BATCH_ROWS = 1_024
+
+
+def list_shards(folder: str | os.PathLike) -> list[Path]:
+    """The parquet shards (``part-*.parquet``) in ``folder``, sorted by name."""
+    files = sorted(Path(folder).glob("part-*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"No part-*.parquet files in {folder}.")
+    return files
+
+
+def split_files(
+    files: Sequence, n_validation: int, seed: int = 0
+) -> tuple[list[Path], list[Path]]:
+    """Split *files* (not rows) into ``(train, validation)``, at random but reproducibly.
+
+    Splitting by file keeps every row of a file on the same side, so rows that share a file
+    (written by the same job, the same day, the same user) cannot leak across the split.
+    """
+    if not 0 < n_validation < len(files):
+        raise ValueError(
+            f"n_validation={n_validation!r} must leave at least one file on each side "
+            f"(there are {len(files)} files)."
+        )
+    order = list(files)
+    random.Random(seed).shuffle(order)
+    validation = sorted(order[:n_validation])
+    train = sorted(order[n_validation:])
+    return [Path(f) for f in train], [Path(f) for f in validation]
+
+
+def files_for_worker(files: Sequence, worker_id: int, num_workers: int) -> list:
+    """The files worker ``worker_id`` of ``num_workers`` reads: every ``num_workers``-th one."""
+    return list(files[worker_id::num_workers])
+
+
+def simulated_decode_cost(rounds: int) -> int:
+    """Burn CPU in pure Python, like a real decoder (JPEG, audio, a tokenizer) would.
+
+    ``rounds`` steps of integer arithmetic (about 40-60 ns each). The result is returned so that
+    nothing can optimise the loop away; it does not change the sample.
+    """
+    acc = 0
+    for i in range(rounds):
+        acc = (acc * 1_103_515_245 + i) & 0xFFFFFFFF
+    return acc
+
+
+def _columns(frame):
+    """``(numeric, codes, labels)`` NumPy arrays of a game-features DataFrame."""
+    import numpy as np
+    import pandas as pd
+
+    numeric = frame[list(NUMERIC_COLUMNS)].to_numpy(dtype="float32")
+    codes = np.stack(
+        [pd.Categorical(frame[c], categories=CATEGORIES[c]).codes for c in CATEGORICAL_COLUMNS],
+        axis=1,
+    ).astype("int64")
+    labels = frame[LABEL].to_numpy(dtype="int64")
+    return numeric, codes, labels
+
+
+def _one_hot_offsets():
+    import numpy as np
+
+    sizes = [len(NUMERIC_COLUMNS)] + [len(CATEGORIES[c]) for c in CATEGORICAL_COLUMNS]
+    return np.cumsum(sizes)[:-1]
+
+
+def encode_frame(frame, stats: dict):
+    """Encode a whole DataFrame at once (vectorised): ``(features, labels)`` NumPy arrays.
+
+    The same numbers as :func:`decode_rows`, for data that already sit in memory (the
+    map-style ``TensorDataset`` of the lesson, or a check of the streaming decoder).
+    """
+    import numpy as np
+
+    numeric, codes, labels = _columns(frame)
+    features = np.zeros((len(frame), N_FEATURES), dtype="float32")
+    mean = np.asarray(stats["mean"], dtype="float32")
+    std = np.asarray(stats["std"], dtype="float32")
+    features[:, : len(NUMERIC_COLUMNS)] = (numeric - mean) / std
+    features[np.arange(len(frame))[:, None], _one_hot_offsets() + codes] = 1.0
+    return features, labels
+
+
+def decode_rows(numeric, codes, mean, std, decode_rounds: int = 0):
+    """Turn raw rows into model inputs, one sample at a time (the per-sample "decode" step).
+
+    ``numeric`` is a ``(rows, 8)`` float array, ``codes`` a ``(rows, 3)`` int array of category
+    codes; ``mean`` and ``std`` standardise the numeric columns. Yields one float32 vector of
+    length :data:`N_FEATURES` per row: standardised numbers followed by the one-hot categories.
+    ``decode_rounds`` adds :func:`simulated_decode_cost` per sample.
+    """
+    import numpy as np
+
+    offsets = _one_hot_offsets()
+    mean = np.asarray(mean, dtype="float32")
+    std = np.asarray(std, dtype="float32")
+    n_numeric = len(NUMERIC_COLUMNS)
+    for row in range(len(numeric)):
+        x = np.zeros(N_FEATURES, dtype="float32")
+        x[:n_numeric] = (numeric[row] - mean) / std
+        x[offsets + codes[row]] = 1.0
+        if decode_rounds:
+            simulated_decode_cost(decode_rounds)
+        yield x
+
+
+def read_shard(path, batch_rows: int = READ_BATCH_ROWS) -> Iterator[tuple]:
+    """Read one parquet shard in pieces of ``batch_rows`` rows.
+
+    Yields ``(sample_ids, numeric, codes, labels)`` as NumPy arrays. The file is opened here and
+    closed when the generator finishes (or is closed), never before it is needed.
+    """
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as shard:
+        index = (shard.schema_arrow.pandas_metadata or {}).get("index_columns", [])
+        # The row ids are the pandas index the file was written with: a stored column, or a
+        # RangeIndex kept only as metadata (then batch.to_pandas() would restart it at 0).
+        first = 0
+        for batch in shard.iter_batches(batch_size=batch_rows):
+            frame = batch.to_pandas()
+            if index and isinstance(index[0], dict) and index[0].get("kind") == "range":
+                step = index[0]["step"]
+                ids = index[0]["start"] + step * np.arange(first, first + len(frame), dtype="int64")
+            else:
+                ids = frame.index.to_numpy(dtype="int64")
+            first += len(frame)
+            numeric, codes, labels = _columns(frame)
+            yield ids, numeric, codes, labels
+
+
+def shuffle_buffer(samples, size: int, rng: random.Random):
+    """Approximately shuffle a stream while holding at most ``size`` items in memory.
+
+    Fill a buffer with the first ``size`` items; then for every new item, yield a random one from
+    the buffer and put the new one in its place; at the end, yield what is left in random order.
+    ``size=0`` or ``1`` passes the stream through unchanged.
+    """
+    if size <= 1:
+        yield from samples
+        return
+    buffer = []
+    for sample in samples:
+        if len(buffer) < size:
+            buffer.append(sample)
+            continue
+        index = rng.randrange(size)
+        yield buffer[index]
+        buffer[index] = sample
+    rng.shuffle(buffer)
+    yield from buffer
+
+
+class ParquetShardStream(IterableDataset):
+    """An ``IterableDataset`` that streams decoded samples from parquet shards.
+
+    Parameters
+    ----------
+    files:
+        The shards of this data set (e.g. the training files of :func:`split_files`).
+    stats:
+        ``{"mean": [...], "std": [...]}`` of the numeric columns, computed once over the data
+        (with Dask, out of core) and used to standardise every sample.
+    shuffle_buffer:
+        Maximum number of samples held for shuffling, per worker (0 = no shuffling).
+    shuffle_files:
+        Visit the files in a new random order every epoch.
+    seed:
+        Base seed: the file order and the buffer shuffle depend only on ``(seed, epoch, worker)``,
+        so a run is reproducible, also after a restart from a checkpoint.
+    decode_rounds:
+        Extra CPU work per sample (see :func:`simulated_decode_cost`), to stand in for an
+        expensive decode step.
+    split_between_workers:
+        Keep it ``True``. ``False`` reproduces the classic bug where every DataLoader worker
+        streams *all* the files, so every sample appears ``num_workers`` times per epoch.
+
+    Each item is ``(features, label, sample_id)``: a float32 tensor of :data:`N_FEATURES` values,
+    the class (int) and the row's global id (int), so that a test can check that every sample
+    is seen exactly once per epoch.
+    """
+
+    def __init__(
+        self,
+        files: Sequence,
+        stats: dict,
+        *,
+        shuffle_buffer: int = 2_048,
+        shuffle_files: bool = True,
+        seed: int = 0,
+        decode_rounds: int = 0,
+        split_between_workers: bool = True,
+    ) -> None:
+        super().__init__()
+        self.files = [str(f) for f in files]
+        self.mean = [float(v) for v in stats["mean"]]
+        self.std = [float(v) for v in stats["std"]]
+        self.shuffle_buffer = int(shuffle_buffer)
+        self.shuffle_files = shuffle_files
+        self.seed = int(seed)
+        self.decode_rounds = int(decode_rounds)
+        self.split_between_workers = split_between_workers
+        # Shared memory: set_epoch() in the main process is seen by persistent workers too.
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()
+
+    @property
+    def epoch(self) -> int:
+        """The epoch whose file order and shuffle the next iteration uses."""
+        return int(self._epoch.item())
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch (file order and shuffle) of the next pass over the data."""
+        self._epoch.fill_(int(epoch))
+
+    def files_in_epoch_order(self, epoch: int | None = None) -> list[str]:
+        """All files in the order of ``epoch`` (before they are dealt out to workers)."""
+        epoch = self.epoch if epoch is None else epoch
+        files = list(self.files)
+        if self.shuffle_files:
+            random.Random(self.seed * 1_000_003 + epoch).shuffle(files)
+        return files
+
+    def __iter__(self):
+        info = get_worker_info()
+        worker_id, num_workers = (0, 1) if info is None else (info.id, info.num_workers)
+        epoch = self.epoch
+        files = self.files_in_epoch_order(epoch)
+        if self.split_between_workers:
+            files = files_for_worker(files, worker_id, num_workers)
+        rng = random.Random(f"{self.seed}-{epoch}-{worker_id}")
+        return shuffle_buffer(self._samples(files), self.shuffle_buffer, rng)
+
+    def _samples(self, files):
+        for path in files:
+            for ids, numeric, codes, labels in read_shard(path):
+                decoded = decode_rows(numeric, codes, self.mean, self.std, self.decode_rounds)
+                for sample_id, x, label in zip(ids, decoded, labels, strict=True):
+                    yield torch.from_numpy(x), int(label), int(sample_id)
+
+
+class WorkerProbe(IterableDataset):
+    """A tiny ``IterableDataset`` that shows where ``__iter__`` runs.
+
+    Each copy of it yields one dict: the DataLoader worker that ran it (``None`` in the main
+    process), how many workers there are, and how many threads PyTorch uses in that process.
+    """
+
+    def __iter__(self):
+        info = get_worker_info()
+        yield {
+            "worker": None if info is None else info.id,
+            "num_workers": 0 if info is None else info.num_workers,
+            "torch_threads": torch.get_num_threads(),
+        }
+
+
+def worker_init_fn(worker_id: int) -> None:
+    """Run at the start of each DataLoader worker: one thread per worker process.
+
+    Every worker is a separate process, and by default each would start a thread pool as large
+    as the machine; ``num_workers`` pools on the same cores oversubscribe them. PyTorch already
+    sets one thread in its workers; this makes it explicit (and survives other start methods).
+    """
+    torch.set_num_threads(1)
+
+
+def open_file_count() -> int | None:
+    """Number of files (descriptors) this process holds open, or ``None`` where unknown."""
+    import psutil
+
+    process = psutil.Process()
+    if hasattr(process, "num_fds"):
+        return process.num_fds()
+    return None

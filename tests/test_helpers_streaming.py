@@ -1,0 +1,154 @@
+"""helpers.streaming: the parquet-shard IterableDataset of lesson 07 and its building blocks."""
+
+import random
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from torch.utils.data import DataLoader  # noqa: E402
+
+from helpers import data, streaming  # noqa: E402
+
+STATS = {"mean": [0.0] * len(data.NUMERIC_COLUMNS), "std": [1.0] * len(data.NUMERIC_COLUMNS)}
+
+
+@pytest.fixture
+def shards(tmp_path, monkeypatch):
+    """Five small parquet shards (2,000 rows) in a temporary data folder."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    return streaming.list_shards(data.write_game_features(2_000, 5, seed=3))
+
+
+def ids_of(dataset, num_workers, **loader_options):
+    loader = DataLoader(dataset, batch_size=64, num_workers=num_workers,
+                        worker_init_fn=streaming.worker_init_fn, **loader_options)
+    return torch.cat([ids for _, _, ids in loader]).tolist()
+
+
+def test_list_shards_and_split(shards, tmp_path):
+    assert [f.name for f in shards] == [f"part-{i:05d}.parquet" for i in range(5)]
+    train, val = streaming.split_files(shards, n_validation=2, seed=1)
+    assert len(val) == 2 and not set(train) & set(val) and sorted(train + val) == shards
+    assert streaming.split_files(shards, 2, seed=1) == (train, val)
+    with pytest.raises(ValueError, match="n_validation"):
+        streaming.split_files(shards, n_validation=5)
+    with pytest.raises(FileNotFoundError):
+        streaming.list_shards(tmp_path / "nowhere")
+
+
+def test_files_for_worker_is_a_partition():
+    files = list(range(7))
+    shares = [streaming.files_for_worker(files, w, 3) for w in range(3)]
+    assert sorted(sum(shares, [])) == files
+    assert shares[0] == [0, 3, 6]
+
+
+def test_shuffle_buffer_is_a_bounded_permutation():
+    consumed = []
+
+    def source():
+        for i in range(1_000):
+            consumed.append(i)
+            yield i
+
+    out = []
+    for item in streaming.shuffle_buffer(source(), 50, random.Random(0)):
+        # When the k-th item comes out, at most k + 50 items have been read from the source.
+        assert len(consumed) <= len(out) + 51
+        out.append(item)
+    assert sorted(out) == list(range(1_000)) and out != list(range(1_000))
+    assert list(streaming.shuffle_buffer(iter(range(5)), 0, random.Random(0))) == list(range(5))
+
+
+def test_read_shard_ids_follow_the_written_index(shards):
+    frame = pd.read_parquet(shards[1])
+    ids = np.concatenate([b[0] for b in streaming.read_shard(shards[1], batch_rows=64)])
+    assert ids.tolist() == frame.index.tolist() and ids[0] > 0
+
+
+def test_read_shard_with_a_stored_index(tmp_path):
+    frame = data.game_features_frame(100, seed=0)
+    frame.index = np.arange(1_000, 1_200, 2)  # not a RangeIndex: stored as a column
+    path = tmp_path / "part-00000.parquet"
+    frame.to_parquet(path)
+    ids = np.concatenate([b[0] for b in streaming.read_shard(path, batch_rows=30)])
+    assert ids.tolist() == frame.index.tolist()
+
+
+def test_streaming_decode_matches_vectorised_encode(shards):
+    frame = pd.read_parquet(shards[0])
+    stats = {"mean": frame[list(data.NUMERIC_COLUMNS)].mean().tolist(),
+             "std": frame[list(data.NUMERIC_COLUMNS)].std().tolist()}
+    features, labels = streaming.encode_frame(frame, stats)
+    assert features.shape == (len(frame), streaming.N_FEATURES)
+    assert (features[:, len(data.NUMERIC_COLUMNS):].sum(axis=1) == 3).all()  # three one-hots
+    stream = streaming.ParquetShardStream([shards[0]], stats, shuffle_buffer=0, decode_rounds=5)
+    samples = list(stream)
+    assert np.allclose(np.stack([x.numpy() for x, _, _ in samples]), features, atol=1e-6)
+    assert [y for _, y, _ in samples] == labels.tolist()
+
+
+@pytest.mark.parametrize("num_workers", [0, 1, 2, 3])
+def test_every_sample_exactly_once(shards, num_workers):
+    stream = streaming.ParquetShardStream(shards, STATS, shuffle_buffer=100, seed=0)
+    with warnings.catch_warnings():
+        # More workers than this machine's cores (a 2-core CI runner) is what this test wants.
+        warnings.filterwarnings("ignore", message="This DataLoader will create")
+        ids = ids_of(stream, num_workers)
+    assert sorted(ids) == list(range(2_000))
+
+
+def test_without_splitting_every_worker_repeats_everything(shards):
+    stream = streaming.ParquetShardStream(shards, STATS, split_between_workers=False)
+    ids = ids_of(stream, 2)
+    assert len(ids) == 4_000 and len(set(ids)) == 2_000
+
+
+def test_set_epoch_reaches_persistent_workers(shards):
+    stream = streaming.ParquetShardStream(shards, STATS, shuffle_buffer=100, seed=0)
+    loader = DataLoader(stream, batch_size=64, num_workers=2, persistent_workers=True)
+    orders = []
+    for epoch in (0, 1, 0):
+        stream.set_epoch(epoch)
+        orders.append(torch.cat([ids for _, _, ids in loader]).tolist())
+    assert all(sorted(o) == list(range(2_000)) for o in orders)
+    assert orders[0] != orders[1] and orders[0] == orders[2]
+    # A fresh, non-persistent loader at the same epoch gives the same order.
+    stream.set_epoch(1)
+    assert ids_of(stream, 2) == orders[1]
+
+
+def test_zero_and_one_worker_give_the_same_stream(shards):
+    stream = streaming.ParquetShardStream(shards, STATS, shuffle_buffer=100, seed=4)
+    assert ids_of(stream, 0) == ids_of(stream, 1)
+
+
+def test_works_with_spawned_workers(shards):
+    """macOS and Windows start workers with spawn: the dataset must pickle and import."""
+    stream = streaming.ParquetShardStream(shards[:2], STATS, shuffle_buffer=50, seed=0)
+    spawned = ids_of(stream, 2, multiprocessing_context="spawn")
+    assert spawned == ids_of(stream, 2)
+
+
+def test_worker_probe_and_threads():
+    assert list(DataLoader(streaming.WorkerProbe(), batch_size=None)) == [
+        {"worker": None, "num_workers": 0, "torch_threads": torch.get_num_threads()}
+    ]
+    reports = list(DataLoader(streaming.WorkerProbe(), batch_size=None, num_workers=2,
+                              worker_init_fn=streaming.worker_init_fn))
+    assert sorted(r["worker"] for r in reports) == [0, 1]
+    assert all(r["torch_threads"] == 1 for r in reports)
+
+
+def test_simulated_decode_cost_is_deterministic():
+    assert streaming.simulated_decode_cost(100) == streaming.simulated_decode_cost(100)
+    assert streaming.simulated_decode_cost(0) == 0
+
+
+def test_open_file_count():
+    count = streaming.open_file_count()
+    assert count is None or count > 0
