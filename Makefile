@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.course-installed
 TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
 NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
 
-.PHONY: help venv system-deps lab test lint unit nbval test-browser notebooks images bench prepare \
+.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster notebooks images bench prepare \
 	clean-data
 
 help: ## show this list
@@ -33,7 +33,7 @@ lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
-test: venv system-deps lint unit nbval test-browser ## run the whole test suite (what CI runs)
+test: venv system-deps lint unit nbval test-browser test-cluster ## run the whole test suite (what CI runs)
 
 lint: venv ## ruff over helpers, tests, tools and the lessons' code
 	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
@@ -46,6 +46,9 @@ nbval: venv ## re-run every committed notebook (both languages) and compare outp
 
 test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through the UI
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
+
+test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)
+	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
 
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
 	$(BIN)/python -m tools.build_notebooks $(LESSONS)
