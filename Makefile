@@ -47,7 +47,7 @@ nbval: venv ## re-run every committed notebook (both languages) and compare outp
 test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through the UI
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
 
-test-cluster: venv ## lessons 03 04 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)
+test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)
 	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
 
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)

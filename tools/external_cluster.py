@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
 #: The lessons that use a cluster and are run, unchanged, against the external cluster in CI
 #: (English notebooks; the Spanish ones run the same code). Lesson-number prefixes.
-EXTERNAL_CLUSTER_LESSONS = ("03", "04", "10")
+EXTERNAL_CLUSTER_LESSONS = ("03", "04", "05", "10")
 #: Development override, e.g. ``COURSE_CLUSTER_LESSONS="00 10"``.
 LESSONS_ENV_VAR = "COURSE_CLUSTER_LESSONS"
 START_TIMEOUT_S = 120.0
