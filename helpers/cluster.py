@@ -231,6 +231,33 @@ def _retire_workers(client, cluster, timeout_s: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+async def _switch_work_stealing(enabled: bool, dask_scheduler=None) -> bool:
+    """Run on the scheduler: start or stop its work-stealing extension; return the old state."""
+    stealing = dask_scheduler.extensions.get("stealing")
+    if stealing is None:  # the scheduler was started with work stealing switched off
+        return False
+    was_on = "stealing" in dask_scheduler.periodic_callbacks
+    if enabled:
+        await stealing.start()
+    else:
+        await stealing.stop()
+    return was_on
+
+
+def set_work_stealing(client, enabled: bool) -> bool:
+    """Switch the scheduler's work stealing on or off at run time; return whether it was on.
+
+    Work stealing moves queued tasks from a busy worker to an idle one. XGBoost's Dask training
+    tasks must run on the worker that holds their partitions: it submits them with loose worker
+    restrictions, so a scheduler that steals one (likely on a loaded machine) makes training fail
+    with "Invalid worker address". Lessons that train XGBoost switch stealing off first. It works
+    the same on a LocalCluster and on an external scheduler, because it runs on the scheduler.
+    """
+    from functools import partial
+
+    return client.run_on_scheduler(partial(_switch_work_stealing, enabled))
+
+
 def uses_external_cluster() -> bool:
     """True when ``DASK_SCHEDULER_ADDRESS`` makes :func:`get_client` use an outside cluster."""
     return bool(os.environ.get(ADDRESS_ENV_VAR, "").strip())

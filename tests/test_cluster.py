@@ -45,6 +45,21 @@ def test_reuses_client_and_turns_fusion_off(local_client):
     assert local_client.submit(sum, [1, 2, 3]).result() == 6
 
 
+def test_work_stealing_switches_off_and_back_on(local_client):
+    from helpers.cluster import set_work_stealing
+
+    def stealing_running(dask_scheduler):
+        return "stealing" in dask_scheduler.periodic_callbacks
+
+    assert local_client.run_on_scheduler(stealing_running)
+    assert set_work_stealing(local_client, False) is True
+    assert not local_client.run_on_scheduler(stealing_running)
+    assert set_work_stealing(local_client, False) is False  # idempotent
+    assert local_client.submit(sum, [1, 2]).result() == 3  # tasks still run without it
+    assert set_work_stealing(local_client, True) is False
+    assert local_client.run_on_scheduler(stealing_running)
+
+
 def test_new_shape_replaces_old_cluster(local_client):
     replacement = get_client(n_workers=1, threads_per_worker=1, memory_limit="300MiB")
     try:

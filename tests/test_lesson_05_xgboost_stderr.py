@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
     import xgboost
     import xgboost.dask as dxgb
 
-    from helpers.cluster import close_client, get_client
+    from helpers.cluster import close_client, get_client, set_work_stealing
 
 
     def stderr_to_log_file(dask_worker):  # the same function as in lessons/05_xgboost.md
@@ -57,6 +57,7 @@ SCRIPT = textwrap.dedent(
         frame = pd.DataFrame({{"x": rng.normal(size=400), "y": rng.normal(size=400)}})
         data = dd.from_pandas(frame, npartitions=4)
         client = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
+        set_work_stealing(client, False)  # as in the lessons: training tasks stay on their workers
         train(client, data[["x"]], data["y"])
         sys.stderr.flush()
         print("{MARKER}", file=sys.stderr, flush=True)
