@@ -56,7 +56,10 @@ SCRIPT = textwrap.dedent(
         rng = np.random.default_rng(0)
         frame = pd.DataFrame({{"x": rng.normal(size=400), "y": rng.normal(size=400)}})
         data = dd.from_pandas(frame, npartitions=4)
-        client = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
+        # Room to spare: these workers import xgboost and pandas (about 300 MiB). A worker that
+        # crosses the pause threshold (80 %) lets the scheduler send its training task to the
+        # other worker, where it waits forever behind the first one.
+        client = get_client(n_workers=2, threads_per_worker=1, memory_limit="700MiB")
         set_work_stealing(client, False)  # as in the lessons: training tasks stay on their workers
         train(client, data[["x"]], data["y"])
         sys.stderr.flush()
