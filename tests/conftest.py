@@ -59,9 +59,15 @@ def lab_server(tmp_path_factory):
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
     args += f" --LabApp.user_settings_dir={settings}"
+    # A fresh workspace too: a layout saved by an earlier run re-opens the notebook while the
+    # test opens it from the URL, and the two kernel sessions race (cells then never run).
+    workspaces = tmp_path_factory.mktemp("lab-workspaces")
+    args += f" --LabApp.workspaces_dir={workspaces}"
+    log = ROOT / "test-artifacts" / "lab-server.log"  # the server's own log, kept for a failure
+    log.parent.mkdir(exist_ok=True)
     server = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
         env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"}, start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
@@ -73,7 +79,7 @@ def lab_server(tmp_path_factory):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(server.stderr.read().decode()[-2000:]) from None
+                    raise RuntimeError(log.read_text()[-2000:]) from None
                 time.sleep(0.5)
         yield base, token, port
     finally:
