@@ -24,7 +24,9 @@ NOTEBOOKS_DIR = ROOT / "notebooks"
 SOLUTION_TAG = "solution"
 LESSON_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 
-# UTF-8 read as Latin-1/CP1252 ("GuÃ­a", "â€™", "Â¿") and the replacement character.
+# UTF-8 read as Latin-1/CP1252 (an "í" turned into "\u00c3\u00ad", a curly quote into
+# "\u00e2\u20ac\u2122", an "¿" into "\u00c2\u00bf") and the replacement character. Written as
+# escapes so that this file itself contains no mojibake.
 MOJIBAKE = re.compile(
     "\u00c3[\u0080-\u00bf\u00a0-\u00ff]|\u00e2\u20ac|\u00c2[\u00a1\u00bf\u00b0]|\ufffd"
 )
