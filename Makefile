@@ -33,7 +33,7 @@ lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
-test: venv system-deps lint unit nbval test-cluster ## run the whole test suite (what CI runs)
+test: venv system-deps lint unit test-browser nbval test-cluster ## run the whole test suite (what CI runs)
 
 lint: venv ## ruff over helpers, tests, tools and the lessons' code
 	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
@@ -44,7 +44,7 @@ unit: venv ## helpers' unit tests, build-in-sync, environment files, cluster sec
 nbval: venv ## re-run every committed notebook (both languages) and compare outputs
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
 
-test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 (not in make test yet: flaky)
+test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its UI (screenshots)
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
 
 test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)

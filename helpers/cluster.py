@@ -258,6 +258,30 @@ def set_work_stealing(client, enabled: bool) -> bool:
     return client.run_on_scheduler(partial(_switch_work_stealing, enabled))
 
 
+def show_progress(*collections, client=None) -> None:
+    """Show Dask's progress bars for ``collections`` and return when all their tasks are done.
+
+    ``distributed.progress()`` in a notebook returns at once and listens to the scheduler on the
+    kernel's event loop, which only runs *between* cells. Under "Run All" the next cells run first,
+    so the listener may still be connected when a later cell closes the client, and tornado then
+    prints a ``BrokenPipeError`` traceback under that cell. Here the same widget listens on the
+    client's own event loop and this call blocks until every task has finished (or failed): the
+    bars still move while it runs, and nothing is left listening afterwards.
+
+    ``collections`` are persisted collections or futures, as for ``distributed.progress``.
+    """
+    from distributed import futures_of
+    from distributed.client import default_client
+    from distributed.diagnostics.progressbar import MultiProgressWidget
+    from IPython.display import display
+
+    client = client or default_client()
+    bar = MultiProgressWidget(futures_of(collections), scheduler=client.scheduler.address,
+                              complete=True)
+    display(bar.widget)
+    client.sync(bar.listen)
+
+
 def uses_external_cluster() -> bool:
     """True when ``DASK_SCHEDULER_ADDRESS`` makes :func:`get_client` use an outside cluster."""
     return bool(os.environ.get(ADDRESS_ENV_VAR, "").strip())

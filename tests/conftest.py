@@ -63,6 +63,8 @@ def lab_server(tmp_path_factory):
     # test opens it from the URL, and the two kernel sessions race (cells then never run).
     workspaces = tmp_path_factory.mktemp("lab-workspaces")
     args += f" --LabApp.workspaces_dir={workspaces}"
+    # window.jupyterapp, so that the browser test can wait until the app is really ready.
+    args += " --LabApp.expose_app_in_browser=True"
     log = ROOT / "test-artifacts" / "lab-server.log"  # the server's own log, kept for a failure
     log.parent.mkdir(exist_ok=True)
     server = subprocess.Popen(

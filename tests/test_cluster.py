@@ -60,6 +60,28 @@ def test_work_stealing_switches_off_and_back_on(local_client):
     assert local_client.run_on_scheduler(stealing_running)
 
 
+def test_show_progress_waits_and_leaves_nothing_listening(local_client, caplog, monkeypatch):
+    import time
+
+    import IPython.display
+    from ipywidgets import FloatProgress
+
+    from helpers.cluster import show_progress
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    slow = [local_client.submit(time.sleep, 0.3, pure=False) for _ in range(4)]
+    show_progress(slow, client=local_client)
+    assert all(f.status == "finished" for f in slow)  # it blocked until every task was done
+    (widget,) = shown
+    bars = [w for box in widget.children[1].children for w in box.children
+            if isinstance(w, FloatProgress)]
+    # The listener saw the end: it only paints the bars green when the scheduler says "finished".
+    assert bars and all(b.value == 1 and b.bar_style == "success" for b in bars)
+    close_client()  # at once, as the next cell of a lesson may: nothing may log an error
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+
+
 def test_new_shape_replaces_old_cluster(local_client):
     replacement = get_client(n_workers=1, threads_per_worker=1, memory_limit="300MiB")
     try:
