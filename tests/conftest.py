@@ -59,8 +59,8 @@ def lab_server(tmp_path_factory):
     news.parent.mkdir(parents=True)
     news.write_text(json.dumps({"fetchNews": "false"}))
     args += f" --LabApp.user_settings_dir={settings}"
-    # A fresh workspace too: a layout saved by an earlier run re-opens the notebook while the
-    # test opens it from the URL, and the two kernel sessions race (cells then never run).
+    # A fresh workspace too: a layout saved by an earlier run would re-open the notebook while
+    # the browser test opens it, and the two kernel sessions would race.
     workspaces = tmp_path_factory.mktemp("lab-workspaces")
     args += f" --LabApp.workspaces_dir={workspaces}"
     # window.jupyterapp, so that the browser test can wait until the app is really ready.

@@ -76,7 +76,11 @@ def _open_notebook(page, path: str) -> str:
         await panel.context.ready;
         await panel.sessionContext.ready;
         const kernel = panel.sessionContext.session.kernel;
+        const deadline = Date.now() + 90000;
         while (kernel.status !== 'idle' || kernel.connectionStatus !== 'connected') {
+            if (Date.now() > deadline) {
+                throw new Error(`kernel ${kernel.status}, ${kernel.connectionStatus} after 90 s`);
+            }
             await new Promise(resolve => setTimeout(resolve, 100));
         }
         return kernel.id;
@@ -122,13 +126,9 @@ def _prompts(page) -> list[str]:
     return [p.inner_text().strip() for p in page.query_selector_all(".jp-CodeCell .jp-InputPrompt")]
 
 
-def _run_all_cells(page) -> None:
+def test_run_all_cells_through_the_ui(page):
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
-
-
-def test_run_all_cells_through_the_ui(page):
-    _run_all_cells(page)
     deadline = time.monotonic() + 180
     while True:
         time.sleep(1)
