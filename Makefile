@@ -1,45 +1,59 @@
 # The commands students, instructors and CI type. `make help` lists them.
 # Everything runs inside .venv, created from the pinned requirements on first use.
 
-PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+# The first Python that works among 3.11 (the one CI tests), 3.12 and 3.13; override with
+# make PYTHON=/path/to/python3.x. tools/check_python.py says what to install when none fits.
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	$$p tools/check_python.py >/dev/null 2>&1 && { command -v $$p; break; }; done)
 VENV   ?= .venv
+# Linux gets PyTorch's CPU build from PyTorch's own wheel index (PyPI's Linux torch is CUDA).
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+OS     := $(shell uname -s)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
 # Notebooks are tested at the default size on a local cluster, whatever the shell says.
 TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
-NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider
+NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider \
+	-p tools.system_programs -rs
 
-.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster notebooks images bench prepare \
+.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster test-other-python notebooks images bench prepare \
 	clean-data
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
-$(STAMP): requirements.txt constraints.txt pyproject.toml
-	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "The course is tested with Python 3.11: run make PYTHON=/path/to/python3.11"'
+$(STAMP): requirements.txt requirements-torch-cpu.txt constraints.txt pyproject.toml
+	@[ -n "$(PYTHON)" ] || { python3 tools/check_python.py || \
+		echo "No python3 found: install Python 3.11, 3.12 or 3.13 (see the README)." >&2; exit 1; }
+	@$(PYTHON) tools/check_python.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet "pip>=24"
+ifeq ($(OS),Linux)
+	$(BIN)/python -m pip install --retries 1 --extra-index-url $(TORCH_INDEX) \
+		-r requirements-torch-cpu.txt -c constraints.txt
+endif
 	$(BIN)/python -m pip install -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
 
 venv: $(STAMP) ## create the course environment (.venv) if missing or outdated
 
-system-deps: ## check (and on Debian/Ubuntu as root, install) graphviz and Java
-	@bash tools/system_deps.sh --browser $(if $(CI),--install,)
+system-deps: ## check graphviz, Java 17+ and Chromium; install them where it can (root + apt)
+	@bash tools/system_deps.sh --browser --install
 
 lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
 	@bash tools/system_deps.sh --warn-only
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
 		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
 
-test: venv system-deps lint unit test-browser nbval test-cluster ## run the whole test suite (what CI runs)
+test: venv system-deps lint unit test-browser nbval test-cluster test-other-python ## run the whole test suite (what CI runs)
 
 lint: venv ## ruff over helpers, tests, tools and the lessons' code
 	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
 
-unit: venv ## helpers' unit tests, build-in-sync, environment files, cluster security
+unit: venv ## helpers' unit tests and doctests, build-in-sync, language, environment files, cluster security
 	$(TEST_ENV) $(BIN)/python -m pytest tests -q --ignore=tests/browser
+	$(TEST_ENV) $(BIN)/python -m pytest -q --doctest-modules helpers tools -p no:cacheprovider
 
 nbval: venv ## re-run every committed notebook (both languages) and compare outputs
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
@@ -49,6 +63,9 @@ test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its
 
 test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)
 	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
+
+test-other-python: venv ## unit tests + lessons 00-02 on a second Python (3.12/3.13) if this machine has one
+	NBVAL_ARGS="$(NBVAL_ARGS)" bash tools/other_python.sh
 
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
 	$(BIN)/python -m tools.build_notebooks $(LESSONS)

@@ -18,21 +18,28 @@ def _pins(lines):
     return pins
 
 
-def test_environment_yml_pins_the_same_packages_as_requirements():
-    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
+def test_environment_yml_installs_exactly_the_pinned_set():
     text = (ROOT / "environment.yml").read_text()
-    pip_section = text.split("  - pip:\n", 1)[1].splitlines()
-    conda_pip = _pins(line.strip().removeprefix("- ") for line in pip_section)
-    assert conda_pip == requirements
-    assert "python=3.11" in text
+    pip_section = [line.strip().removeprefix("- ")
+                   for line in text.split("  - pip:\n", 1)[1].splitlines() if line.strip()]
+    assert pip_section == ["--extra-index-url https://download.pytorch.org/whl/cpu",
+                           "-r requirements-torch-cpu.txt", "-r requirements.txt",
+                           "-c constraints.txt"]
+    assert "python=3.11" in text and "openjdk=17" in text
 
 
-def test_every_requirement_is_pinned_and_dask_is_2025_1():
+def test_every_requirement_is_pinned_with_the_right_markers():
     requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
     assert requirements[("dask", "")] == "2025.1.0"
     assert requirements[("distributed", "")] == "2025.1.0"
-    assert requirements[("torch", "")] == "2.13.0"
     markers = {name: marker for name, marker in requirements}
+    # Linux's torch is the CPU build from PyTorch's index; PyPI's would be the CUDA one.
+    assert markers["torch"] == 'sys_platform != "linux"'
+    torch_cpu = _pins((ROOT / "requirements-torch-cpu.txt").read_text().splitlines())
+    assert torch_cpu == {("torch", 'sys_platform == "linux"'): "2.13.0+cpu"}
+    assert requirements[("torch", markers["torch"])] == "2.13.0"
+    # tensorflow-cpu has no wheels for macOS or Linux aarch64.
+    assert "aarch64" in markers["tensorflow"] and "aarch64" in markers["tensorflow-cpu"]
     assert "darwin" in markers["tensorflow"] and "darwin" in markers["tensorflow-cpu"]
     assert "darwin" in markers["xgboost"] and "darwin" in markers["xgboost-cpu"]
 
