@@ -7,7 +7,12 @@ Modules (import the one you need; nothing heavy is imported and nothing starts a
 * :mod:`helpers.data`     -- generated and bundled data sets, cached under ``data/``
 * :mod:`helpers.measure`  -- wall time, CPU and peak memory of the kernel plus its cluster
 * :mod:`helpers.plotting` -- shared plots (speed-up, time/memory bars, curves, confusion matrix)
+* :mod:`helpers.i18n`     -- the lesson's language (``set_language``), ``check()`` of key results
 * :mod:`helpers.streaming` -- a streaming PyTorch ``IterableDataset`` over parquet shards
+* :mod:`helpers.workers`  -- worker plumbing: no work stealing, worker stderr to a log, memory
+* :mod:`helpers.spark`    -- a quiet local Spark session (JVM, log4j2, stderr) and its clean stop
+* :mod:`helpers.torch_workers` -- PyTorch on Dask workers: set-up, and DDP ranks launched as tasks
+* :mod:`helpers.processes` -- start and stop ``dask scheduler``/``dask worker`` processes
 """
 
 __version__ = "1.0.0"

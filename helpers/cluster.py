@@ -25,6 +25,8 @@ import os
 import socket
 from dataclasses import dataclass
 
+from helpers.i18n import text
+
 LOOPBACK = "127.0.0.1"
 ADDRESS_ENV_VAR = "DASK_SCHEDULER_ADDRESS"
 DEFAULT_DASHBOARD_PORT = 8787
@@ -99,8 +101,10 @@ def make_spec(
     for name, value in (("n_workers", n_workers), ("threads_per_worker", threads)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(
-                f"{name}={value!r}: a cluster needs at least one worker with one thread. "
-                f"Pass a whole number of 1 or more, for example get_client({name}=2)."
+                text(es=f"{name}={value!r}: un clúster necesita al menos un worker con un hilo. "
+                        f"Pasa un número entero de 1 o más, por ejemplo get_client({name}=2).",
+                     en=f"{name}={value!r}: a cluster needs at least one worker with one thread. "
+                        f"Pass a whole number of 1 or more, for example get_client({name}=2).")
             )
     if memory_limit is None:
         limit = default.memory_limit
@@ -108,23 +112,30 @@ def make_spec(
         try:
             limit = parse_bytes(memory_limit) if isinstance(memory_limit, str) else memory_limit
         except ValueError as error:
-            raise ValueError(
-                f"memory_limit={memory_limit!r} is not a size. Use bytes or a string "
-                f"such as '700MiB' or '2GiB'."
-            ) from error
+            raise ValueError(text(
+                es=f"memory_limit={memory_limit!r} no es un tamaño. Usa bytes o un texto "
+                   f"como '700MiB' o '2GiB'.",
+                en=f"memory_limit={memory_limit!r} is not a size. Use bytes or a string "
+                   f"such as '700MiB' or '2GiB'.",
+            )) from error
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
-            raise ValueError(
-                f"memory_limit={memory_limit!r} must be a positive size, such as '700MiB'."
-            )
+            raise ValueError(text(
+                es=f"memory_limit={memory_limit!r} debe ser un tamaño positivo, como '700MiB'.",
+                en=f"memory_limit={memory_limit!r} must be a positive size, such as '700MiB'.",
+            ))
     _, machine_memory = machine_resources()
     if limit * n_workers > machine_memory:
-        raise ValueError(
-            f"{n_workers} workers x memory_limit {format_bytes(limit)} = "
-            f"{format_bytes(limit * n_workers)}, more than this machine has "
-            f"({format_bytes(machine_memory)}). Pass a smaller memory_limit or fewer workers, "
-            f"for example get_client(n_workers={n_workers}, "
-            f"memory_limit='{format_bytes(machine_memory // (2 * n_workers))}')."
-        )
+        total, have = format_bytes(limit * n_workers), format_bytes(machine_memory)
+        example = (f"get_client(n_workers={n_workers}, "
+                   f"memory_limit='{format_bytes(machine_memory // (2 * n_workers))}')")
+        raise ValueError(text(
+            es=f"{n_workers} workers x memory_limit {format_bytes(limit)} = {total}, más de lo "
+               f"que tiene esta máquina ({have}). Pasa un memory_limit menor o menos workers, "
+               f"por ejemplo {example}.",
+            en=f"{n_workers} workers x memory_limit {format_bytes(limit)} = {total}, more than "
+               f"this machine has ({have}). Pass a smaller memory_limit or fewer workers, "
+               f"for example {example}.",
+        ))
     return ClusterSpec(n_workers=n_workers, threads_per_worker=threads, memory_limit=int(limit))
 
 
@@ -161,11 +172,14 @@ def _connect(address: str):
     try:
         return Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as error:
-        raise ConnectionError(
-            f"Could not reach the Dask scheduler at {address!r} (from {ADDRESS_ENV_VAR}). "
-            f"Start one with `dask scheduler --host 127.0.0.1` and at least one "
-            f"`dask worker {address}`, or unset {ADDRESS_ENV_VAR} to use a local cluster."
-        ) from error
+        raise ConnectionError(text(
+            es=f"No se pudo contactar con el planificador de Dask en {address!r} (de "
+               f"{ADDRESS_ENV_VAR}). Arranca uno con `dask scheduler --host 127.0.0.1` y al menos "
+               f"un `dask worker {address}`, o borra {ADDRESS_ENV_VAR} para usar un clúster local.",
+            en=f"Could not reach the Dask scheduler at {address!r} (from {ADDRESS_ENV_VAR}). "
+               f"Start one with `dask scheduler --host 127.0.0.1` and at least one "
+               f"`dask worker {address}`, or unset {ADDRESS_ENV_VAR} to use a local cluster.",
+        )) from error
 
 
 def get_client(
@@ -299,9 +313,17 @@ def cluster_summary(client) -> str:
     workers = client.scheduler_info()["workers"].values()
     threads = sum(w["nthreads"] for w in workers)
     memory = sum(w["memory_limit"] for w in workers)
-    kind = "external cluster" if uses_external_cluster() else "LocalCluster"
-    return (
-        f"{kind}: {len(workers)} workers, {threads} threads, "
-        f"memory limit {format_bytes(memory)} in total\n"
-        f"Dashboard: {client.dashboard_link}"
+    n, limit = len(workers), format_bytes(memory)
+    if uses_external_cluster():
+        return text(
+            es=f"Clúster externo: {n} workers, {threads} hilos, límite de memoria total {limit}\n"
+               f"Dashboard: {client.dashboard_link}",
+            en=f"External cluster: {n} workers, {threads} threads, memory limit {limit} in total\n"
+               f"Dashboard: {client.dashboard_link}",
+        )
+    return text(
+        es=f"LocalCluster: {n} workers, {threads} hilos, límite de memoria total {limit}\n"
+           f"Dashboard: {client.dashboard_link}",
+        en=f"LocalCluster: {n} workers, {threads} threads, memory limit {limit} in total\n"
+           f"Dashboard: {client.dashboard_link}",
     )

@@ -10,8 +10,8 @@ when they live on this machine::
     results = Results()
     with measure("serial", results) as m:
         search.fit(X, y)
-    print(m)                 # serial: 3.2 s wall, 3.1 s CPU, peak 812 MiB
-    results.to_frame()       # one row per measurement
+    print(m)                 # serial: 3.20 s wall, 3.10 s CPU, peak 812 MiB
+    results.table()          # one row per measurement, headers in the lesson's language
 
 Nothing starts at import time.
 """
@@ -26,8 +26,22 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
+from helpers.i18n import resolve, text
+
 MIB = 2**20
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+#: Headers of :meth:`Results.table`, per column of :meth:`Results.to_frame`.
+COLUMN_NAMES = {
+    "wall_s": {"es": "tiempo de reloj (s)", "en": "wall time (s)"},
+    "cpu_s": {"es": "tiempo de CPU (s)", "en": "CPU time (s)"},
+    "cpu_utilisation": {"es": "núcleos ocupados", "en": "cores busy"},
+    "peak_mib": {"es": "memoria pico (MiB)", "en": "peak memory (MiB)"},
+    "start_mib": {"es": "memoria al empezar (MiB)", "en": "memory at start (MiB)"},
+    "processes": {"es": "procesos", "en": "processes"},
+}
+INDEX_NAME = {"es": "medición", "en": "measurement"}
+DEFAULT_COLUMNS = ("wall_s", "cpu_s", "cpu_utilisation", "peak_mib")
 
 
 @dataclass
@@ -48,9 +62,11 @@ class Measurement:
         return self.cpu_s / self.wall_s if self.wall_s > 0 else 0.0
 
     def __str__(self) -> str:
-        return (
-            f"{self.label}: {self.wall_s:.2f} s wall, {self.cpu_s:.2f} s CPU, "
-            f"peak {self.peak_mib:.0f} MiB"
+        return text(
+            es=f"{self.label}: {self.wall_s:.2f} s de reloj, {self.cpu_s:.2f} s de CPU, "
+               f"pico de {self.peak_mib:.0f} MiB",
+            en=f"{self.label}: {self.wall_s:.2f} s wall, {self.cpu_s:.2f} s CPU, "
+               f"peak {self.peak_mib:.0f} MiB",
         )
 
 
@@ -69,7 +85,9 @@ class Results:
         for row in self.rows:
             if row.label == label:
                 return row
-        raise KeyError(f"No measurement labelled {label!r}; have {[r.label for r in self.rows]}")
+        have = [r.label for r in self.rows]
+        raise KeyError(text(es=f"No hay ninguna medición llamada {label!r}; hay {have}",
+                            en=f"No measurement labelled {label!r}; have {have}"))
 
     def to_frame(self):
         """A ``pandas.DataFrame`` with one row per measurement, indexed by label."""
@@ -83,6 +101,34 @@ class Results:
             record.update(extra)
             records.append(record)
         return pd.DataFrame.from_records(records).set_index("label")
+
+    def table(self, *columns: str, digits: int = 2, lang: str | None = None):
+        """The measurements to show a student: chosen columns of :meth:`to_frame`, rounded,
+        with headers in the lesson's language (columns the course doesn't know keep their name).
+
+        Parameters
+        ----------
+        *columns : str
+            Columns of :meth:`to_frame` (default: wall time, CPU time, cores busy, peak memory).
+        digits : int
+            Decimals to round to.
+        lang : {"es", "en"}, optional
+            The headers' language (default: the one set with ``helpers.i18n.set_language``).
+
+        Examples
+        --------
+        >>> results = Results()
+        >>> results.add(Measurement("serial", wall_s=2.0, cpu_s=1.96, peak_mib=300.4))
+        >>> list(results.table("wall_s", "peak_mib", lang="es").columns)
+        ['tiempo de reloj (s)', 'memoria pico (MiB)']
+        >>> results.table("wall_s", lang="es").index.name
+        'medición'
+        """
+        lang = resolve(lang)
+        frame = self.to_frame()[list(columns or DEFAULT_COLUMNS)].round(digits)
+        frame = frame.rename(columns={k: v[lang] for k, v in COLUMN_NAMES.items()})
+        frame.index.name = INDEX_NAME[lang]
+        return frame
 
 
 def speedup(baseline: Measurement, faster: Measurement) -> float:

@@ -1,8 +1,8 @@
 """The few plots several lessons share, in one consistent style and in Spanish or English.
 
-Every function takes ``lang="es"`` or ``lang="en"`` for its axis labels and returns the
-matplotlib ``Axes`` it drew on (pass ``ax=`` to draw into your own figure). Lessons set
-``LANG`` once, in a language-paired cell, and pass ``lang=LANG``.
+Every function labels its axes in the lesson's language: the one set with
+:func:`helpers.i18n.set_language` (English by default), or ``lang="es"``/``lang="en"`` when given.
+Each returns the matplotlib ``Axes`` it drew on (pass ``ax=`` to draw into your own figure).
 
 Nothing is drawn or configured at import time; :func:`use_course_style` is called by each plot.
 """
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-LANGUAGES = ("es", "en")
+from helpers.i18n import resolve
+
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 LABELS = {
@@ -30,6 +31,9 @@ LABELS = {
         "true": "Clase real",
         "predicted": "Clase predicha",
         "confusion": "Matriz de confusión",
+        "mlogloss": "log-loss multiclase",
+        "logloss": "log-loss",
+        "error": "error",
     },
     "en": {
         "workers": "Workers (processes)",
@@ -46,15 +50,38 @@ LABELS = {
         "true": "True class",
         "predicted": "Predicted class",
         "confusion": "Confusion matrix",
+        "mlogloss": "multiclass log-loss",
+        "logloss": "log-loss",
+        "error": "error",
     },
 }
 
 
-def label(key: str, lang: str) -> str:
-    """The axis label ``key`` in ``lang``; a clear error for an unknown language."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang={lang!r}: use 'es' or 'en'.")
-    return LABELS[lang][key]
+def label(key: str, lang: str | None = None) -> str:
+    """The axis label ``key`` in ``lang`` (default: the lesson's language).
+
+    Examples
+    --------
+    >>> label("wall", "es")
+    'Tiempo de reloj (s)'
+    >>> label("wall", "en")
+    'Wall time (s)'
+    """
+    return LABELS[resolve(lang)][key]
+
+
+def metric_name(key: str, lang: str | None = None) -> str:
+    """A metric's name for a legend: translated when the course knows it, else as given.
+
+    Examples
+    --------
+    >>> metric_name("accuracy", "es")
+    'exactitud'
+    >>> metric_name("auc", "es")
+    'auc'
+    """
+    known = LABELS[resolve(lang)].get(key)
+    return known[0].lower() + known[1:] if known else key
 
 
 def use_course_style() -> None:
@@ -84,7 +111,8 @@ def _axes(ax):
     return ax
 
 
-def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: str, ax=None):
+def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: str | None = None,
+                 ax=None):
     """Measured speed-up ``wall_times[0] / wall_times[i]`` against the number of workers.
 
     The first entry is the baseline; the dashed line is ideal linear scaling.
@@ -106,7 +134,7 @@ def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: s
     return ax
 
 
-def measurement_bars(measurements: Sequence, *, lang: str, axes=None):
+def measurement_bars(measurements: Sequence, *, lang: str | None = None, axes=None):
     """Side-by-side bars of wall time and peak memory for :class:`helpers.measure.Measurement` rows.
 
     Returns the two ``Axes`` (time, memory).
@@ -129,7 +157,7 @@ def measurement_bars(measurements: Sequence, *, lang: str, axes=None):
     return axes
 
 
-def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str, ax=None):
+def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str | None = None, ax=None):
     """Plot per-epoch curves such as ``{"loss": [...], "val_loss": [...]}``.
 
     Keys starting with ``val_`` are drawn dashed and labelled as validation curves.
@@ -138,7 +166,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str, ax=Non
     for key, values in history.items():
         is_val = key.startswith("val_")
         base = key[4:] if is_val else key
-        name = f"{base} ({label('validation' if is_val else 'train', lang)})"
+        name = f"{metric_name(base, lang)} ({label('validation' if is_val else 'train', lang)})"
         epochs = range(1, len(values) + 1)
         ax.plot(epochs, values, "--" if is_val else "-", marker="o", markersize=3, label=name)
     ax.set_xlabel(label("epoch", lang))
@@ -146,7 +174,7 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str, ax=Non
     return ax
 
 
-def confusion_matrix_plot(y_true, y_pred, *, lang: str, class_names=None, ax=None):
+def confusion_matrix_plot(y_true, y_pred, *, lang: str | None = None, class_names=None, ax=None):
     """A confusion matrix with counts in each cell (rows: true class, columns: predicted)."""
     import numpy as np
     from sklearn.metrics import confusion_matrix

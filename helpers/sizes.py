@@ -31,11 +31,16 @@ def current_size() -> str:
     """
     value = os.environ.get(ENV_VAR, DEFAULT_SIZE).strip().lower() or DEFAULT_SIZE
     if value not in SIZES:
-        raise ValueError(
-            f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a course size. "
-            f"Use one of {', '.join(SIZES)} (for example: export {ENV_VAR}=small), "
-            f"or unset it to get {DEFAULT_SIZE!r}."
-        )
+        from helpers.i18n import text
+
+        raise ValueError(text(
+            es=f"{ENV_VAR}={os.environ[ENV_VAR]!r} no es un tamaño del curso. "
+               f"Usa uno de {', '.join(SIZES)} (por ejemplo: export {ENV_VAR}=small), "
+               f"o bórrala para tener {DEFAULT_SIZE!r}.",
+            en=f"{ENV_VAR}={os.environ[ENV_VAR]!r} is not a course size. "
+               f"Use one of {', '.join(SIZES)} (for example: export {ENV_VAR}=small), "
+               f"or unset it to get {DEFAULT_SIZE!r}.",
+        ))
     return value
 
 

@@ -12,8 +12,10 @@ from tools.bilingual import (
     ROOT,
     SOLUTION_TAG,
     cell_signature,
+    check_code_cell,
     check_source,
     lesson_sources,
+    localize_code,
     notebook_path,
     read_source,
     split,
@@ -82,7 +84,7 @@ def test_lessons_have_two_collapsed_solutions(source):
         solutions = [c for c in notebook.cells if SOLUTION_TAG in c.metadata.get("tags", [])]
         assert len(solutions) >= 2, f"{source.stem} ({lang}) needs at least two exercises"
         for cell in solutions:
-            assert cell.metadata["jupyter"]["source_hidden"] is True
+            assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
             assert cell.execution_count is not None, "solutions are executed too"
 
 
@@ -142,15 +144,62 @@ def test_checker_rejects_bad_name(tmp_path):
     assert any("NN_slug" in p for p in check_source(_write(tmp_path, body, "Lesson.md")))
 
 
-def test_split_keeps_shared_code_once_per_language(tmp_path):
+def _code(source, tags=None):
+    head = f"```{{code-cell}} ipython3\n:tags: {tags}\n\n" if tags else "```{code-cell} ipython3\n"
+    return f"{head}{source}\n```\n\n"
+
+
+def test_split_writes_each_language_into_shared_code(tmp_path):
     body = (_cell("es", "á") + _cell("en", "a")
-            + "```{code-cell} ipython3\nx = 1\n```\n\n"
-            + "```{code-cell} ipython3\n:tags: [es]\n\nLANG = 'es'\n```\n\n"
-            + "```{code-cell} ipython3\n:tags: [en, solution]\n\nLANG = 'en'\n```\n")
+            + _code("x = 1")
+            + _code('LANG = tr(es="es", en="en")')
+            + _code('# es: cuenta las filas\n# en: count the rows\n'
+                    'print(tr(es=f"{x} filas", en=f"{x} rows"))',
+                    "[solution]"))
     source = _write(tmp_path, body)
+    assert check_source(source) == []
     es = split(read_source(source), "es", source.stem)
     en = split(read_source(source), "en", source.stem)
-    assert [c.source for c in es.cells] == ["á", "x = 1", "LANG = 'es'"]
-    assert [c.source for c in en.cells] == ["a", "x = 1", "LANG = 'en'"]
-    assert en.cells[-1].metadata == {"tags": ["solution"], "jupyter": {"source_hidden": True}}
+    assert [c.source for c in es.cells] == ["á", "x = 1", 'LANG = "es"',
+                                            '# cuenta las filas\nprint(f"{x} filas")']
+    assert [c.source for c in en.cells] == ["a", "x = 1", 'LANG = "en"',
+                                            '# count the rows\nprint(f"{x} rows")']
+    assert en.cells[-1].metadata == {"tags": ["solution"],
+                                     "jupyter": {"source_hidden": True, "outputs_hidden": True}}
     assert "tags" not in es.cells[1].metadata
+
+
+def test_localize_code_handles_multiline_and_accented_text():
+    code = 'check(ok,\n      tr(es="""línea\núnica""",\n         en="""one\nline"""))  # noqa: E501'
+    assert localize_code(code, "es") == 'check(ok,\n      """línea\núnica""")  # noqa: E501'
+    assert localize_code(code, "en") == 'check(ok,\n      """one\nline""")  # noqa: E501'
+
+
+@pytest.mark.parametrize("code, problem", [
+    ("x = 1  # count", "one language only"),
+    ("# es: solo en español\nx = 1", "one language only"),
+    ('print(tr(es="a"))', "exactly those two"),
+    ('print(tr("a", "b"))', "exactly those two"),
+    ('print(tr(es=name, en="b"))', "literal"),
+])
+def test_code_checker_rejects(code, problem):
+    problems = check_code_cell(code)
+    assert any(problem in p for p in problems), problems
+
+
+def test_language_tagged_code_cells_are_rejected(tmp_path):
+    body = _cell("es", "á") + _cell("en", "a") + _code("LANG = 'es'", "[es]")
+    problems = check_source(_write(tmp_path, body))
+    assert any("write code once" in p for p in problems), problems
+
+
+def test_localize_code_realigns_continuation_lines_but_not_string_text():
+    code = ('print(tr(es=f"la mejor {a}; "\n'
+            '            f"la final {b}",\n'
+            '         en=f"best {a}; "\n'
+            '            f"final {b}"))\n'
+            'x = tr(es="""uno\n    dos""", en="""one\n    two""")')
+    assert localize_code(code, "es") == ('print(f"la mejor {a}; "\n'
+                                         '      f"la final {b}")\n'
+                                         'x = """uno\n    dos"""')
+    assert localize_code(code, "en").startswith('print(f"best {a}; "\n      f"final {b}")')

@@ -10,7 +10,10 @@ import ast
 from tools.bilingual import LESSONS_DIR, read_source
 
 SOURCE = LESSONS_DIR / "09_dask_and_spark.md"
-SPARK_NAMES = {"spark", "sc", "start_spark", "stop_spark", "spark_job", "tiny_spark_job"}
+# Names that need a running JVM: the session, and the helpers.spark functions that start, stop
+# or read it.
+SPARK_NAMES = {"spark", "sc", "start_spark", "stop_spark", "log_path", "spark_job",
+               "tiny_spark_job"}
 
 
 def _names(node) -> set[str]:

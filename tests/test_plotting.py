@@ -30,7 +30,7 @@ def test_speedup_plot_checks_lengths():
 
 
 def test_unknown_language():
-    with pytest.raises(ValueError, match="'es' or 'en'"):
+    with pytest.raises(ValueError, match="'es' for Spanish, 'en' for English"):
         plotting.label("wall", "fr")
 
 

@@ -1,0 +1,221 @@
+"""helpers.processes: starting and stopping `dask` processes (lesson 10, tools/external_cluster).
+
+Most tests replace the `dask` program by a tiny Python script, so they run in a fraction of a
+second; one starts a real `dask scheduler` and a real `dask worker` (a few seconds).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from helpers import processes as hp
+from helpers.i18n import set_language
+
+posix_only = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
+
+#: Stands in for `dask`: a scheduler writes its scheduler file, anything else just waits; both
+#: start a child process, as a nanny starts its worker process.
+FAKE_DASK = r"""
+import json, subprocess, sys, time
+args = sys.argv[1:]
+if "--exit" in args:
+    print("something went wrong", flush=True)
+    sys.exit(3)
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+if args[0] == "scheduler":
+    path = args[args.index("--scheduler-file") + 1]
+    with open(path + ".tmp", "w") as f:
+        json.dump({"address": "tcp://127.0.0.1:1234", "services": {"dashboard": 4321}}, f)
+    import os; os.replace(path + ".tmp", path)
+time.sleep(60)
+"""
+
+
+@pytest.fixture
+def fake_dask(tmp_path, monkeypatch):
+    script = tmp_path / "fake_dask.py"
+    script.write_text(FAKE_DASK)
+    monkeypatch.setattr(hp, "dask_command", lambda: [sys.executable, str(script)])
+    return script
+
+
+def _started_in_own_session(command: str) -> subprocess.Popen:
+    return subprocess.Popen(["sh", "-c", command], start_new_session=True)
+
+
+def _family_pids(proc) -> set[int]:
+    deadline = time.monotonic() + 5
+    while True:  # wait until the shell has started its children
+        family = {p.pid for p in [psutil.Process(proc.pid),
+                                  *psutil.Process(proc.pid).children(recursive=True)]}
+        if len(family) > 1 or time.monotonic() > deadline:
+            return family
+        time.sleep(0.02)
+
+
+# --- stop_processes ------------------------------------------------------------------------------
+
+@posix_only
+@pytest.mark.parametrize("hard", [False, True])
+def test_stop_processes_stops_children_too(hard):
+    proc = _started_in_own_session("sleep 60 & sleep 60; wait")
+    family = _family_pids(proc)
+    assert len(family) >= 2
+    started = time.monotonic()
+    hp.stop_processes([proc], hard=hard, timeout=5)
+    assert time.monotonic() - started < 4
+    assert hp.still_running(family) == []
+    assert proc.returncode == (-signal.SIGKILL if hard else -signal.SIGTERM)
+
+
+@posix_only
+def test_stop_processes_kills_what_ignores_sigterm():
+    proc = _started_in_own_session("trap '' TERM; sleep 60 & wait; sleep 60")
+    family = _family_pids(proc)
+    time.sleep(0.2)  # let the shell install its trap
+    started = time.monotonic()
+    hp.stop_processes([proc], timeout=0.5)
+    assert 0.4 < time.monotonic() - started < 4
+    assert hp.still_running(family) == []
+    assert proc.returncode == -signal.SIGKILL
+
+
+def test_still_running_ignores_missing_processes():
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    assert hp.still_running([proc.pid, os.getpid()]) == [os.getpid()]
+
+
+# --- DaskProcesses with a stand-in for `dask` ---------------------------------------------------
+
+def test_scheduler_address_table_and_close(fake_dask):
+    procs = hp.DaskProcesses(env={"COURSE_TEST_VAR": "1"})
+    workdir = procs.workdir
+    address = procs.start_scheduler()
+    assert address == "tcp://127.0.0.1:1234"
+    assert procs.dashboard_link() == "http://127.0.0.1:4321/status"
+    assert procs.env["DASK_OPTIMIZATION__FUSE__ACTIVE"] == "False"
+    procs.start_worker("worker-a", address)
+    time.sleep(0.3)  # let the stand-in start its child, as a nanny its worker process
+    try:
+        set_language("es")
+        table = procs.table().splitlines()
+        assert table[0].split()[:4] == ["scheduler", "2", "procesos", "planificador"]
+        assert "nanny + proceso worker" in table[1]
+        set_language("en")
+        assert "nanny + worker process" in procs.table()
+    finally:
+        set_language("en")
+    pids = procs.pids()
+    assert len(pids) == 4  # two stand-ins, each with a child
+    with pytest.raises(ValueError, match="already running"):
+        procs.launch("worker-a", "worker")
+    assert procs.close() == []
+    assert hp.still_running(pids) == []
+    assert procs.processes == {} and not workdir.exists()
+
+
+def test_scheduler_that_dies_reports_its_log(fake_dask):
+    with hp.DaskProcesses() as procs:
+        with pytest.raises(RuntimeError, match="(?s)exited with code 3.*something went wrong"):
+            procs.start_scheduler(args=["--exit"])
+
+
+def test_scheduler_and_worker_options(monkeypatch):
+    launched = []
+    monkeypatch.setattr(hp.DaskProcesses, "launch",
+                        lambda self, name, *args, env=None: launched.append((name, args)))
+    procs = hp.DaskProcesses()
+    procs.start_worker("worker-small", "tls://127.0.0.1:9", memory_limit="400MiB",
+                       nanny=False, resources={"SMALL": 1, "GPU": 2}, args=["--x", "y"])
+    name, args = launched[0]
+    assert name == "worker-small" and args[:2] == ("worker", "tls://127.0.0.1:9")
+    def option(flag):
+        return args[args.index(flag) + 1]
+
+    assert option("--host") == hp.LOOPBACK and option("--memory-limit") == "400MiB"
+    assert option("--name") == "worker-small"
+    assert "--no-nanny" in args and "--nanny" not in args and "--no-dashboard" in args
+    assert option("--resources") == "SMALL=1 GPU=2"
+    assert args[-2:] == ("--x", "y")
+    assert procs.kinds["worker-small"] == "worker-no-nanny"
+    procs.close()
+
+
+# --- launch_cluster: DASK_SCHEDULER_ADDRESS and re-runs -----------------------------------------
+
+def test_launch_cluster_exports_and_restores_the_address(monkeypatch):
+    addresses = iter(["tcp://127.0.0.1:1001", "tcp://127.0.0.1:1002"])
+    monkeypatch.setattr(hp.DaskProcesses, "start_cluster",
+                        lambda self, names, **kwargs: next(addresses))
+    monkeypatch.setenv(hp.ADDRESS_ENV_VAR, "tcp://127.0.0.1:9999")  # as under CI
+    first = hp.launch_cluster()
+    assert os.environ[hp.ADDRESS_ENV_VAR] == "tcp://127.0.0.1:1001"
+    assert first.outside_address == "tcp://127.0.0.1:9999"
+    second = hp.launch_cluster()  # the notebook run again: the first one is shut down
+    assert first.shut and not first.workdir.exists()
+    assert os.environ[hp.ADDRESS_ENV_VAR] == "tcp://127.0.0.1:1002"
+    assert second.outside_address == "tcp://127.0.0.1:9999"
+    assert second.shut_down() == []
+    assert os.environ[hp.ADDRESS_ENV_VAR] == "tcp://127.0.0.1:9999"
+    assert hp._launched == []
+
+
+def test_launch_cluster_cleans_up_when_starting_fails(monkeypatch):
+    def fail(self, names, **kwargs):
+        raise TimeoutError("no workers")
+
+    monkeypatch.setattr(hp.DaskProcesses, "start_cluster", fail)
+    monkeypatch.delenv(hp.ADDRESS_ENV_VAR, raising=False)
+    with pytest.raises(TimeoutError):
+        hp.launch_cluster()
+    assert hp.ADDRESS_ENV_VAR not in os.environ
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+def test_self_signed_certificate(tmp_path):
+    if hp.shutil.which("openssl") is None:
+        with pytest.raises(FileNotFoundError):
+            hp.self_signed_certificate(tmp_path)
+        return
+    cert, key = hp.self_signed_certificate(tmp_path)
+    assert cert.read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert "PRIVATE KEY-----" in key.read_text()
+
+
+# --- the real thing ------------------------------------------------------------------------------
+
+def test_real_scheduler_and_worker_listen_on_loopback_and_stop():
+    with hp.DaskProcesses() as procs:
+        address = procs.start_scheduler()
+        procs.start_worker("worker-a", address, nanny=False, memory_limit="300MiB")
+        procs.wait_for_workers(address, 1, timeout=60)
+        listening = procs.listening_addresses()
+        assert listening and all(ipaddress.ip_address(ip).is_loopback for ip in listening)
+        pids = procs.pids()
+        procs.stop("worker-a", hard=True)
+        assert "worker-a" not in procs.processes
+    assert hp.still_running(pids) == []
+
+
+def test_workers_are_stopped_before_their_scheduler(monkeypatch):
+    calls = []
+    monkeypatch.setattr(hp, "stop_processes",
+                        lambda procs, hard=False, timeout=0: calls.append(list(procs)))
+    procs = hp.DaskProcesses()
+    scheduler, worker_a, worker_b = object(), object(), object()
+    procs.processes = {"scheduler": scheduler, "worker-a": worker_a, "worker-b": worker_b}
+    procs.kinds = {"scheduler": "scheduler", "worker-a": "worker", "worker-b": "worker-no-nanny"}
+    procs.stop("scheduler", "worker-a", "worker-b")
+    assert calls == [[worker_a, worker_b], [scheduler]]
+    assert procs.processes == {}
+    procs.close()

@@ -1,0 +1,91 @@
+"""helpers.spark: which Java, the session's settings, and a quiet start and a full stop."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Not installed in the light environment of `make test-other-python`.
+pytest.importorskip("pyspark")
+
+from helpers.spark import QUICK_JVM_OPTIONS, have_java, java_version, spark_conf
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fake_java(tmp_path, banner):
+    """A JAVA_HOME whose bin/java prints ``banner`` on stderr, as ``java -version`` does."""
+    java = tmp_path / "bin" / "java"
+    java.parent.mkdir(parents=True)
+    java.write_text(f"#!/bin/sh\necho '{banner}' >&2\n")
+    java.chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.parametrize("banner, version", [
+    ('openjdk version "17.0.15" 2025-04-15', 17),
+    ('openjdk version "21" 2023-09-19', 21),
+    ('java version "1.8.0_392"', 8),
+    ("no version here", None),
+])
+def test_java_version_reads_the_banner(tmp_path, monkeypatch, banner, version):
+    monkeypatch.setenv("JAVA_HOME", str(_fake_java(tmp_path, banner)))
+    assert java_version() == version
+    assert have_java() is (version is not None and version >= 17)
+
+
+def test_no_java_means_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "nowhere"))
+    assert java_version() is None
+    assert have_java() is False
+
+
+def test_spark_conf_fixes_resources_and_loopback(tmp_path):
+    conf = spark_conf(3, "1g", spark_dir=tmp_path, quick_jvm=False)
+    assert conf.get("spark.master") == "local[3]"
+    assert conf.get("spark.driver.memory") == "1g"
+    assert conf.get("spark.driver.host") == conf.get("spark.driver.bindAddress") == "127.0.0.1"
+    assert conf.get("spark.ui.enabled") == "false"
+    assert conf.get("spark.sql.shuffle.partitions") == "6"
+    assert conf.get("spark.local.dir") == str(tmp_path)
+    options = conf.get("spark.driver.extraJavaOptions")
+    assert f"file:{tmp_path / 'log4j2.properties'}" in options
+    assert QUICK_JVM_OPTIONS not in options
+    quick = spark_conf(2, spark_dir=tmp_path)
+    assert QUICK_JVM_OPTIONS in quick.get("spark.driver.extraJavaOptions")
+
+
+SCRIPT = textwrap.dedent(
+    """
+    from helpers.spark import java_processes, log_path, start_spark, stop_spark
+
+    spark = start_spark(cores=1, driver_memory="512m")
+    assert start_spark() is spark, "a second call must reuse the active session"
+    assert spark.range(10).count() == 10
+    log, folder = log_path(spark), log_path(spark).parent
+    assert log.exists() and java_processes() == 1
+    stop_spark(spark)
+    assert java_processes() == 0, "the JVM is still running"
+    assert not folder.exists(), "the temporary folder is still there"
+    print("stopped cleanly")
+    """
+)
+
+
+@pytest.mark.skipif(not have_java(), reason="Spark needs Java 17 or later")
+def test_start_is_quiet_and_stop_ends_the_jvm(tmp_path):
+    script = tmp_path / "spark_start_stop.py"
+    script.write_text(SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "stopped cleanly" in done.stdout
+    # The JVM's start-up warnings went to spark.log: nothing reached our stderr.
+    assert done.stderr == "", done.stderr[-2000:]

@@ -1,0 +1,154 @@
+"""helpers.workers: work stealing and worker stderr put back as they were, per-process memory."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from helpers.workers import (
+    MemoryGrowth,
+    log_lines,
+    memory_growth,
+    work_stealing_off,
+    worker_stderr_to_log,
+    xgboost_training,
+)
+
+MIB = 2**20
+
+
+@pytest.fixture(scope="module")
+def local_client():
+    """One 2-worker LocalCluster for the whole module (starting one takes seconds)."""
+    from helpers.cluster import close_client, get_client
+
+    patch = pytest.MonkeyPatch()
+    patch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    client = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
+    yield client
+    close_client()
+    patch.undo()
+
+
+def _stealing_running(dask_scheduler):
+    return "stealing" in dask_scheduler.periodic_callbacks
+
+
+def _fd2_identity():
+    """Run on a worker: which file its descriptor 2 is (device, inode)."""
+    info = os.fstat(2)
+    return info.st_dev, info.st_ino
+
+
+def _write_fd2(text):
+    os.write(2, text.encode())
+
+
+def test_work_stealing_off_restores_what_it_found(local_client):
+    from helpers.cluster import set_work_stealing
+
+    assert local_client.run_on_scheduler(_stealing_running)
+    with work_stealing_off(local_client) as was_on:
+        assert was_on is True
+        assert not local_client.run_on_scheduler(_stealing_running)
+    assert local_client.run_on_scheduler(_stealing_running)
+
+    # Off before the block: still off after it (an external scheduler is left as found).
+    set_work_stealing(local_client, False)
+    with work_stealing_off(local_client) as was_on:
+        assert was_on is False
+    assert not local_client.run_on_scheduler(_stealing_running)
+    set_work_stealing(local_client, True)
+
+
+def test_work_stealing_is_restored_after_an_error(local_client):
+    with pytest.raises(RuntimeError), work_stealing_off(local_client):
+        raise RuntimeError("boom")
+    assert local_client.run_on_scheduler(_stealing_running)
+
+
+def test_worker_stderr_goes_to_log_files_and_comes_back(local_client, tmp_path):
+    before = local_client.run(_fd2_identity)
+    with worker_stderr_to_log(local_client, tmp_path) as logs:
+        assert sorted(logs) == sorted(before)
+        assert all(os.path.dirname(path) == str(tmp_path) for path in logs.values())
+        assert local_client.run(_fd2_identity) != before
+        local_client.run(_write_fd2, "inside the block\n")
+    assert local_client.run(_fd2_identity) == before
+    local_client.run(_write_fd2, "after the block\n")
+    written = "".join(open(path).read() for path in logs.values())
+    assert written.count("inside the block") == len(logs) == 2
+    assert "after the block" not in written
+
+
+def test_worker_stderr_is_restored_after_an_error(local_client, tmp_path):
+    before = local_client.run(_fd2_identity)
+    with pytest.raises(RuntimeError), worker_stderr_to_log(local_client, tmp_path):
+        raise RuntimeError("boom")
+    assert local_client.run(_fd2_identity) == before
+
+
+def test_xgboost_training_does_both_and_undoes_both(local_client, tmp_path):
+    before = local_client.run(_fd2_identity)
+    with xgboost_training(local_client, tmp_path) as logs:
+        assert len(logs) == 2
+        assert not local_client.run_on_scheduler(_stealing_running)
+        assert local_client.run(_fd2_identity) != before
+    assert local_client.run_on_scheduler(_stealing_running)
+    assert local_client.run(_fd2_identity) == before
+
+
+def test_an_external_cluster_keeps_its_stderr(local_client, monkeypatch, tmp_path):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", local_client.scheduler.address)
+    before = local_client.run(_fd2_identity)
+    with worker_stderr_to_log(local_client, tmp_path) as logs:
+        assert logs == {}
+        assert local_client.run(_fd2_identity) == before
+
+
+def _hold_memory(mib, seconds=0.4):
+    """Run on a worker: keep ``mib`` MiB of touched memory for a while, then free it."""
+    import time
+
+    block = bytearray(mib * MIB)
+    block[::4096] = b"x" * len(block[::4096])
+    time.sleep(seconds)
+    del block
+
+
+def test_memory_growth_sees_each_process_on_its_own(local_client):
+    first, second = sorted(local_client.scheduler_info()["workers"])
+    with memory_growth(local_client) as growth:
+        local_client.run(_hold_memory, 60, workers=[first])
+        _hold_memory(30)
+    assert set(growth.workers_mib) == {first, second}
+    assert growth.workers_mib[first] > 50
+    assert growth.workers_mib[second] < 20
+    assert 25 < growth.kernel_mib < 60
+    assert growth.largest_mib == growth.workers_mib[first]
+    assert growth.total_mib == pytest.approx(sum(growth.per_process_mib))
+
+
+def test_memory_growth_without_a_client_measures_the_kernel():
+    with memory_growth() as growth:
+        _hold_memory(40, seconds=0.3)
+    assert growth.workers_mib == {}
+    assert growth.kernel_mib > 30
+    assert growth.per_process_mib == [growth.kernel_mib]
+
+
+def test_memory_growth_numbers():
+    growth = MemoryGrowth(kernel_mib=5.0, workers_mib={"tcp://b": 40.0, "tcp://a": 10.0})
+    assert growth.per_process_mib == [5.0, 10.0, 40.0]
+    assert growth.total_mib == 55.0
+    assert growth.largest_mib == 40.0
+
+
+def test_log_lines_drops_the_time_and_sorts(tmp_path):
+    (tmp_path / "a.log").write_text("[10:31:07] Task [xgboost.dask-1]: got rank 1\nnoise\n")
+    (tmp_path / "b.log").write_text("[10:31:08] Task [xgboost.dask-0]: got rank 0\n")
+    paths = [tmp_path / "a.log", tmp_path / "b.log", tmp_path / "missing.log"]
+    assert log_lines(paths, "got rank") == ["Task [xgboost.dask-0]: got rank 0",
+                                            "Task [xgboost.dask-1]: got rank 1"]
+    assert log_lines(paths, "nothing like this") == []
