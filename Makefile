@@ -16,7 +16,7 @@ TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
 NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider \
 	-p tools.system_programs -rs
 
-.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster test-other-python notebooks images bench prepare \
+.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster test-other-python test-latest notebooks images bench prepare \
 	clean-data
 
 help: ## show this list
@@ -66,6 +66,9 @@ test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask w
 
 test-other-python: venv ## unit tests + lessons 00-02 on a second Python (3.12/3.13) if this machine has one
 	NBVAL_ARGS="$(NBVAL_ARGS)" bash tools/other_python.sh
+
+test-latest: venv ## not in `make test`: newest releases in a throwaway env, unit tests + every notebook -> docs/latest-report.md
+	$(BIN)/python -m tools.latest --python $(PYTHON)
 
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
 	$(BIN)/python -m tools.build_notebooks $(LESSONS)

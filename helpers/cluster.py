@@ -49,22 +49,17 @@ class ClusterSpec:
 
 
 def configure_dask() -> None:
-    """Apply the dask settings the course relies on, in this process and in the workers it spawns.
+    """Apply the dask settings the course relies on, in this process.
 
-    Low-level task fusion is turned off: with dask 2025.1 it makes dask-ml's ``KMeans`` and
-    dask-glm fail on arrays that were ``persist()``-ed under a distributed client (measured; see
-    the README's environment notes). On JupyterHub/Binder the dashboard link goes through the
-    hub's proxy so that it opens in the student's browser.
+    Dask's own defaults stand (graph optimisations included: nothing the lessons use needs them
+    off since dask 2026, docs/dask-versions.md). On JupyterHub/Binder the dashboard link goes
+    through the hub's proxy so that it opens in the student's browser.
     """
     import dask
 
-    settings = {"optimization.fuse.active": False}
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     if prefix:
-        settings["distributed.dashboard.link"] = prefix.rstrip("/") + "/proxy/{port}/status"
-    dask.config.set(settings)
-    # Spawned worker processes read this variable when they import dask.
-    os.environ["DASK_OPTIMIZATION__FUSE__ACTIVE"] = "False"
+        dask.config.set({"distributed.dashboard.link": prefix.rstrip("/") + "/proxy/{port}/status"})
 
 
 def machine_resources() -> tuple[int, int]:

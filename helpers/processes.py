@@ -43,10 +43,6 @@ ADDRESS_ENV_VAR = "DASK_SCHEDULER_ADDRESS"
 STOP_TIMEOUT_S = 15.0
 #: Seconds to wait for a scheduler to write its address, or for workers to register.
 START_TIMEOUT_S = 120.0
-#: Settings every process started here shares: low-level task fusion off, as
-#: :func:`helpers.cluster.configure_dask` does for the course's LocalCluster (graphs are optimised
-#: on the client, but a task that calls ``compute`` inside a worker optimises there).
-COURSE_ENV = {"DASK_OPTIMIZATION__FUSE__ACTIVE": "False"}
 #: multiprocessing's helper process, which a nanny may start next to its worker process.
 _HELPER_PROCESSES = ("resource_tracker",)
 
@@ -214,7 +210,7 @@ class DaskProcesses:
         self._own_workdir = workdir is None
         self.workdir = Path(tempfile.mkdtemp(prefix=prefix) if workdir is None else workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, **COURSE_ENV, **(env or {})}
+        self.env = {**os.environ, **(env or {})}
         self.env.pop(ADDRESS_ENV_VAR, None)
         #: name -> the running ``dask`` process.
         self.processes: dict[str, subprocess.Popen] = {}

@@ -21,10 +21,22 @@ What :func:`start_spark` adds to the usual ``SparkSession.builder...getOrCreate(
   launched with ``pyspark.java_gateway.launch_gateway`` (what PySpark uses inside), which takes
   arguments for ``subprocess.Popen``; a ``log4j2.properties`` file sets Spark's logging to
   ``ERROR``;
-* optionally (``quick_jvm``), two JVM options for short local sessions: compile quickly rather
-  than optimally (``-XX:TieredStopAtLevel=1``) and use the simplest garbage collector
-  (``-XX:+UseSerialGC``). With small data a fresh JVM spends more CPU compiling than computing;
-  for long jobs, keep the JVM's defaults.
+* optionally (``quick_jvm``), JVM options for short local sessions: compile quickly rather
+  than optimally (``-XX:TieredStopAtLevel=1``), use the simplest garbage collector
+  (``-XX:+UseSerialGC``), and keep the heap as small as the data allow (``-Xms32m`` and
+  :data:`QUICK_JVM_HEAP`). With small data a fresh JVM spends more CPU compiling than computing,
+  and by default its heap starts at 1/64 of the machine's RAM (384 MiB on a 24 GiB machine) and
+  never shrinks below that; for long jobs, keep the JVM's defaults;
+* optionally (``reuse_python_workers=False``), Python workers that are started for a task and
+  exit when it ends (``spark.python.worker.reuse=false``), launched directly rather than forked
+  from a Python daemon (``spark.python.use.daemon=false``, what Spark always does on Windows).
+  Spark keeps its workers alive by default, to save starting one for the next task, but an idle
+  worker that imported XGBoost keeps all of it in memory; and the daemons (one per kind of
+  Python job) are Python processes too. On a laptop, in a short session, that memory is better
+  given back.
+
+:func:`run_in_new_process` runs a function the way ``TorchDistributor`` runs each rank: in a
+fresh Python process, pickled with cloudpickle, with its result pickled back.
 
 Nothing happens at import time, and PySpark is imported only when a session starts.
 """
@@ -37,12 +49,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 #: The oldest Java that Spark 4 runs on.
 JAVA_MIN_VERSION = 17
+#: How the heap of a short session grows and shrinks: it starts at 32 MiB instead of 1/64 of the
+#: machine's RAM, and after each full collection it gives memory back to the system while more
+#: than 30 % of it is free (and grows when less than 10 % is).
+QUICK_JVM_HEAP = "-Xms32m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30"
 #: JVM options for a short local session (see the module's docstring).
-QUICK_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+QUICK_JVM_OPTIONS = f"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC {QUICK_JVM_HEAP}"
 #: Spark's logging: errors only, to the JVM's stderr (which goes to ``spark.log``).
 LOG4J2 = """\
 rootLogger.level = error
@@ -86,7 +105,8 @@ def have_java(minimum: int = JAVA_MIN_VERSION) -> bool:
 
 
 def spark_conf(cores: int = 2, driver_memory: str = "512m", *, spark_dir: str | os.PathLike,
-               quick_jvm: bool = True, app_name: str = "dask-ml-course"):
+               quick_jvm: bool = True, reuse_python_workers: bool = True,
+               app_name: str = "dask-ml-course"):
     """The ``SparkConf`` of :func:`start_spark` (no JVM is started).
 
     Parameters
@@ -100,6 +120,11 @@ def spark_conf(cores: int = 2, driver_memory: str = "512m", *, spark_dir: str | 
         Spark's scratch folder, where ``log4j2.properties`` is expected.
     quick_jvm : bool
         Add :data:`QUICK_JVM_OPTIONS` (for short sessions on small data).
+    reuse_python_workers : bool
+        Keep each Python worker alive for the next task, forked from a Python daemon (Spark's
+        default); or start one for each task, directly, and let it exit when its task ends,
+        giving back what it imported (``spark.python.worker.reuse`` and
+        ``spark.python.use.daemon`` both ``false``).
     app_name : str
         The application's name.
 
@@ -110,6 +135,8 @@ def spark_conf(cores: int = 2, driver_memory: str = "512m", *, spark_dir: str | 
     ('local[2]', '4')
     >>> "-XX:+UseSerialGC" in conf.get("spark.driver.extraJavaOptions")
     True
+    >>> conf.get("spark.python.worker.reuse"), conf.get("spark.python.use.daemon")
+    ('true', 'true')
     """
     from pyspark import SparkConf
 
@@ -129,11 +156,13 @@ def spark_conf(cores: int = 2, driver_memory: str = "512m", *, spark_dir: str | 
         .set("spark.sql.shuffle.partitions", str(2 * cores))
         .set("spark.local.dir", str(spark_dir))
         .set("spark.driver.extraJavaOptions", java_options)
+        .set("spark.python.worker.reuse", str(reuse_python_workers).lower())
+        .set("spark.python.use.daemon", str(reuse_python_workers).lower())
     )
 
 
 def start_spark(cores: int = 2, driver_memory: str = "512m", *, quick_jvm: bool = True,
-                app_name: str = "dask-ml-course"):
+                reuse_python_workers: bool = True, app_name: str = "dask-ml-course"):
     """A local ``SparkSession`` with fixed resources, on 127.0.0.1, its JVM's output in a log file.
 
     Reuses the active session if there is one (re-running a cell starts no second JVM). The
@@ -158,7 +187,7 @@ def start_spark(cores: int = 2, driver_memory: str = "512m", *, quick_jvm: bool 
     os.environ["SPARK_LOCAL_IP"] = LOOPBACK
     os.environ["PYSPARK_PYTHON"] = sys.executable
     conf = spark_conf(cores, driver_memory, spark_dir=spark_dir, quick_jvm=quick_jvm,
-                      app_name=app_name)
+                      reuse_python_workers=reuse_python_workers, app_name=app_name)
     with open(spark_dir / "spark.log", "ab") as log:
         gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
     return SparkSession(SparkContext(conf=conf, gateway=gateway))
@@ -200,3 +229,99 @@ def java_processes() -> int:
         except psutil.Error:
             continue
     return count
+
+
+# --- one training process, as TorchDistributor starts it --------------------------------------
+
+#: What the new process runs: unpickle the function and its arguments, call it, pickle the result.
+_CALL = ("import pickle, sys\n"
+         "function, args = pickle.load(open(sys.argv[1], 'rb'))\n"
+         "result = function(*args)\n"
+         "pickle.dump(result, open(sys.argv[2], 'wb'))\n")
+
+
+@dataclass
+class ProcessRun:
+    """What :func:`run_in_new_process` measured."""
+
+    #: What the function returned.
+    result: Any
+    #: Wall time from starting the process until it exited, in seconds.
+    seconds: float
+    #: The process's peak resident memory (RSS), sampled from outside, in MiB.
+    peak_mib: float
+    #: What the process wrote on stderr (empty when all went well).
+    stderr: str
+
+
+def run_in_new_process(function, *args, timeout_s: float = 300.0,
+                       interval_s: float = 0.02) -> ProcessRun:
+    """Run ``function(*args)`` in a fresh Python process and measure it from outside.
+
+    This is how ``pyspark.ml.torch.distributor.TorchDistributor`` runs a training function on
+    each rank: pickled with cloudpickle (so a function defined in a notebook travels by value),
+    unpickled and called by a new Python interpreter (this kernel's), its result pickled back.
+    Whatever the function imports (PyTorch, say) lives and dies with that process, so this
+    kernel does not keep it in memory afterwards. The process's resident memory is sampled every
+    ``interval_s`` seconds while it runs; its stdout and stderr are captured.
+
+    Parameters
+    ----------
+    function : callable
+        Picklable with cloudpickle; it must return a picklable result.
+    *args
+        Its arguments.
+    timeout_s : float
+        How long to wait for the process before killing it.
+    interval_s : float
+        Seconds between memory samples.
+
+    Returns
+    -------
+    ProcessRun
+
+    Raises
+    ------
+    RuntimeError
+        If the process fails or takes longer than ``timeout_s``; the message ends with its stderr.
+
+    Examples
+    --------
+    >>> run = run_in_new_process(pow, 2, 10)
+    >>> run.result, run.peak_mib > 1, run.stderr
+    (1024, True, '')
+    """
+    import cloudpickle
+    import psutil
+
+    with tempfile.TemporaryDirectory(prefix="course-process-") as folder:
+        call, answer = Path(folder, "call.pkl"), Path(folder, "result.pkl")
+        call.write_bytes(cloudpickle.dumps((function, args)))
+        with open(Path(folder, "stderr.log"), "w+b") as errors:
+            started = time.perf_counter()
+            process = subprocess.Popen([sys.executable, "-c", _CALL, str(call), str(answer)],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=errors)
+            watched, peak = psutil.Process(process.pid), 0
+            try:
+                while True:
+                    try:
+                        peak = max(peak, watched.memory_info().rss)
+                    except psutil.Error:
+                        pass
+                    if process.poll() is not None:
+                        break
+                    if time.perf_counter() - started > timeout_s:
+                        raise TimeoutError
+                    time.sleep(interval_s)
+            except TimeoutError:
+                process.kill()
+                process.wait()
+                raise RuntimeError(f"the process took longer than {timeout_s} s") from None
+            seconds = time.perf_counter() - started
+            errors.seek(0)
+            stderr = errors.read().decode(errors="replace")
+        if process.returncode != 0 or not answer.exists():
+            raise RuntimeError(f"the process failed (exit code {process.returncode}):\n{stderr}")
+        result = cloudpickle.loads(answer.read_bytes())
+    return ProcessRun(result=result, seconds=seconds, peak_mib=peak / 2**20, stderr=stderr)

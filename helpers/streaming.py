@@ -1,4 +1,5 @@
-"""Stream parquet shards into PyTorch, one file at a time, from any number of DataLoader workers.
+"""Stream parquet shards into PyTorch, one file at a time, from any number of DataLoader workers
+and distributed ranks.
 
 A *map-style* dataset (``__len__`` + ``__getitem__``) needs random access to every sample, which
 in practice means holding the whole data set in memory. :class:`ParquetShardStream` is the
@@ -17,11 +18,21 @@ sequentially and shuffles approximately, with a bounded buffer::
         for features, labels, sample_ids in loader:
             ...
 
-What makes it correct with ``num_workers > 0``:
+What makes it correct with ``num_workers > 0`` and with several distributed ranks:
 
 * Each DataLoader worker gets its own copy of the dataset. :meth:`ParquetShardStream.__iter__`
   asks ``torch.utils.data.get_worker_info()`` which worker it runs in and keeps only its share of
   the files (``files[worker_id::num_workers]``), so no sample is produced twice in an epoch.
+* In distributed training (DDP under ``torchrun``, or ranks launched on Dask workers) every rank
+  runs its own DataLoader over the same list of files. The dataset learns its rank and the
+  number of ranks from ``torch.distributed`` when it is created (or from ``rank=`` and
+  ``world_size=``), and the files are dealt out over *readers*: reader
+  ``rank * num_workers + worker_id`` of ``world_size * num_workers`` (:func:`files_for_reader`).
+  Without that, every rank would stream every file, and each sample would be seen
+  ``world_size`` times per epoch. Every rank must use the same ``seed`` (the file order of an
+  epoch depends on it), and the ranks must take the same number of steps: give them equal
+  shares (a number of equal-sized files divisible by ``world_size * num_workers``), or a rank
+  that runs out of batches first leaves the others waiting in their next all-reduce.
 * Files are opened lazily, inside ``__iter__``, one at a time, and closed before the next one: a
   worker never holds more than one shard open, however many shards there are.
 * The shuffle buffer holds at most ``shuffle_buffer`` samples: memory stays bounded whatever the
@@ -89,6 +100,39 @@ def split_files(
 def files_for_worker(files: Sequence, worker_id: int, num_workers: int) -> list:
     """The files worker ``worker_id`` of ``num_workers`` reads: every ``num_workers``-th one."""
     return list(files[worker_id::num_workers])
+
+
+def distributed_rank() -> tuple[int, int]:
+    """``(rank, world_size)`` of this process in ``torch.distributed``'s default process group,
+    or ``(0, 1)`` when there is none (a single process, or before ``init_process_group``)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def files_for_reader(
+    files: Sequence, rank: int, world_size: int, worker_id: int, num_workers: int
+) -> list:
+    """The files that DataLoader worker ``worker_id`` of distributed rank ``rank`` reads.
+
+    Every (rank, worker) pair is one *reader*, numbered ``rank * num_workers + worker_id`` among
+    ``world_size * num_workers``; each reader takes every ``world_size * num_workers``-th file,
+    so over all ranks and all their workers every file is read exactly once.
+
+    Examples
+    --------
+    >>> files = [f"part-{i}" for i in range(8)]
+    >>> files_for_reader(files, rank=1, world_size=2, worker_id=0, num_workers=2)
+    ['part-2', 'part-6']
+    """
+    if not (0 <= rank < world_size and 0 <= worker_id < num_workers):
+        raise ValueError(
+            f"Need 0 <= rank < world_size and 0 <= worker_id < num_workers; got rank={rank}, "
+            f"world_size={world_size}, worker_id={worker_id}, num_workers={num_workers}."
+        )
+    return files_for_worker(files, rank * num_workers + worker_id, world_size * num_workers)
 
 
 def simulated_decode_cost(rounds: int) -> int:
@@ -235,6 +279,11 @@ class ParquetShardStream(IterableDataset):
     split_between_workers:
         Keep it ``True``. ``False`` reproduces the classic bug where every DataLoader worker
         streams *all* the files, so every sample appears ``num_workers`` times per epoch.
+    rank, world_size:
+        This process's rank and the number of ranks of a distributed training job. ``None``
+        (the default) asks ``torch.distributed`` when the dataset is created: create it inside
+        each rank, after ``init_process_group``. Without a process group it is ``(0, 1)``, one
+        process reading every file. ``world_size=1`` turns the split between ranks off.
 
     Each item is ``(features, label, sample_id)``: a float32 tensor of :data:`N_FEATURES` values,
     the class (int) and the row's global id (int), so that a test can check that every sample
@@ -251,8 +300,21 @@ class ParquetShardStream(IterableDataset):
         seed: int = 0,
         decode_rounds: int = 0,
         split_between_workers: bool = True,
+        rank: int | None = None,
+        world_size: int | None = None,
     ) -> None:
         super().__init__()
+        if (rank is None) != (world_size is None):
+            raise ValueError(
+                "Give both rank and world_size, or neither (to ask torch.distributed).")
+        # Asked from torch.distributed (checked again when iterating) or given explicitly.
+        self._rank_from_group = rank is None
+        if rank is None:
+            rank, world_size = distributed_rank()
+        if not 0 <= rank < world_size:
+            raise ValueError(
+                f"Need 0 <= rank < world_size; got rank={rank}, world_size={world_size}.")
+        self.rank, self.world_size = int(rank), int(world_size)
         self.files = [str(f) for f in files]
         self.mean = [float(v) for v in stats["mean"]]
         self.std = [float(v) for v in stats["std"]]
@@ -281,14 +343,30 @@ class ParquetShardStream(IterableDataset):
             random.Random(self.seed * 1_000_003 + epoch).shuffle(files)
         return files
 
+    def files_for_reader(self, worker_id: int = 0, num_workers: int = 1,
+                         epoch: int | None = None) -> list[str]:
+        """The files that DataLoader worker ``worker_id`` of ``num_workers`` reads in this
+        process's rank, in ``epoch`` (see :func:`files_for_reader`)."""
+        files = self.files_in_epoch_order(epoch)
+        if not self.split_between_workers:
+            worker_id, num_workers = 0, 1
+        return files_for_reader(files, self.rank, self.world_size, worker_id, num_workers)
+
     def __iter__(self):
         info = get_worker_info()
         worker_id, num_workers = (0, 1) if info is None else (info.id, info.num_workers)
+        current = distributed_rank()
+        if self._rank_from_group and current[1] > 1 and current != (self.rank, self.world_size):
+            raise RuntimeError(
+                f"This dataset was made for rank {self.rank} of {self.world_size}, but it runs in "
+                f"rank {current[0]} of {current[1]}: create it after init_process_group, inside "
+                "each rank, or pass rank= and world_size=."
+            )
         epoch = self.epoch
-        files = self.files_in_epoch_order(epoch)
-        if self.split_between_workers:
-            files = files_for_worker(files, worker_id, num_workers)
-        rng = random.Random(f"{self.seed}-{epoch}-{worker_id}")
+        files = self.files_for_reader(worker_id, num_workers, epoch)
+        # One seed per reader; with a single rank, reader = worker_id (as before ranks existed).
+        reader = self.rank * num_workers + worker_id
+        rng = random.Random(f"{self.seed}-{epoch}-{reader}")
         return shuffle_buffer(self._samples(files), self.shuffle_buffer, rng)
 
     def _samples(self, files):
@@ -333,3 +411,104 @@ def open_file_count() -> int | None:
     if hasattr(process, "num_fds"):
         return process.num_fds()
     return None
+
+
+# --- Streaming whole batches (lesson 07, "Batches, not samples") -----------------------------
+
+
+def decode_batch(numeric, codes, mean, std):
+    """Decode many rows at once (vectorised): the same vectors as :func:`decode_rows`, stacked.
+
+    ``numeric`` is a ``(rows, 8)`` float array, ``codes`` a ``(rows, 3)`` int array of category
+    codes; returns a ``(rows, N_FEATURES)`` float32 array: standardised numbers followed by the
+    one-hot categories. A few NumPy operations for the whole piece instead of a Python loop with
+    one small array per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = decode_batch(np.ones((2, 8)), np.zeros((2, 3), dtype=int), [0.0] * 8, [2.0] * 8)
+    >>> x.shape, x.dtype.name, float(x[0, 0]), float(x[0].sum())
+    ((2, 21), 'float32', 0.5, 7.0)
+    """
+    import numpy as np
+
+    numeric = np.asarray(numeric, dtype="float32")
+    mean = np.asarray(mean, dtype="float32")
+    std = np.asarray(std, dtype="float32")
+    features = np.zeros((len(numeric), N_FEATURES), dtype="float32")
+    features[:, : len(NUMERIC_COLUMNS)] = (numeric - mean) / std
+    features[np.arange(len(numeric))[:, None], _one_hot_offsets() + np.asarray(codes)] = 1.0
+    return features
+
+
+class ParquetBatchStream(ParquetShardStream):
+    """Like :class:`ParquetShardStream`, but each item is a whole batch, decoded at once.
+
+    Use it with ``DataLoader(stream, batch_size=None)``: the dataset already yields batches, so
+    the DataLoader must not group them again (``batch_size=None`` turns its batching off).
+    Each item is ``(features, labels, sample_ids)``: tensors of shape ``(n, N_FEATURES)``,
+    ``(n,)`` and ``(n,)``, with ``n = batch_size`` except for the last batch of each reader.
+    That is the same structure as the batches a ``DataLoader(ParquetShardStream(...),
+    batch_size=...)`` delivers, made without a Python loop over rows: each piece read from a
+    file is decoded with :func:`decode_batch` and shuffled with NumPy.
+
+    Parameters
+    ----------
+    files, stats:
+        As in :class:`ParquetShardStream`.
+    batch_size:
+        Rows per batch.
+    shuffle_buffer:
+        Maximum number of rows held back for shuffling, per reader (0 = no shuffling). Each piece
+        read from a file is mixed with the rows held back, full batches go out in random order,
+        and the rest wait for the next piece. The rows are NumPy rows (84 bytes each), not one
+        Python object per sample.
+    **options:
+        The other options of :class:`ParquetShardStream` (``shuffle_files``, ``seed``,
+        ``decode_rounds`` -- here charged per row of each piece --, ``split_between_workers``,
+        and the distributed rank, when it has one). Files are dealt out to DataLoader workers
+        (and ranks) exactly as there; the order of an epoch depends only on ``(seed, epoch,
+        reader)``.
+    """
+
+    def __init__(self, files: Sequence, stats: dict, *, batch_size: int = 256,
+                 shuffle_buffer: int = 2_048, **options) -> None:
+        # The parent's buffer would shuffle whole batches: off (0). Rows are shuffled here.
+        super().__init__(files, stats, shuffle_buffer=0, **options)
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r}: it must be at least 1.")
+        self.batch_size = int(batch_size)
+        self.buffer_rows = int(shuffle_buffer)
+
+    def _samples(self, files):
+        import numpy as np
+
+        info = get_worker_info()
+        worker_id, num_workers = (0, 1) if info is None else (info.id, info.num_workers)
+        # One random stream per reader (distributed rank x DataLoader worker), as in the parent.
+        reader = getattr(self, "rank", 0) * num_workers + worker_id
+        rng = np.random.default_rng([self.seed, self.epoch, reader])
+        held = None
+        for path in files:
+            for ids, numeric, codes, labels in read_shard(path):
+                piece = (decode_batch(numeric, codes, self.mean, self.std), labels, ids)
+                if self.decode_rounds:
+                    simulated_decode_cost(self.decode_rounds * len(ids))
+                if held is not None:
+                    piece = tuple(np.concatenate(pair) for pair in zip(held, piece, strict=True))
+                if self.buffer_rows > 1:
+                    order = rng.permutation(len(piece[0]))
+                    piece = tuple(column[order] for column in piece)
+                rows_out = max(0, len(piece[0]) - self.buffer_rows)
+                rows_out -= rows_out % self.batch_size
+                yield from self._batches(piece, rows_out)
+                held = tuple(column[rows_out:] for column in piece)
+        if held is not None:
+            yield from self._batches(held, len(held[0]))
+
+    def _batches(self, piece, rows):
+        """The first ``rows`` rows of ``piece``, as tensors, ``batch_size`` rows at a time."""
+        for start in range(0, rows, self.batch_size):
+            stop = min(start + self.batch_size, rows)
+            yield tuple(torch.from_numpy(column[start:stop]) for column in piece)

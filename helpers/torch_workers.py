@@ -10,8 +10,8 @@ PyTorch's ``DistributedDataParallel`` run on the workers:
   ``client.run`` to ask every worker);
 * :func:`ddp_meeting_point` -- the host and a free port, on the rank-0 worker, where the ranks of
   a distributed PyTorch job meet;
-* :func:`run_ddp_rank` -- runs a training function as one rank of a ``gloo`` process group, and
-  tears the group down afterwards.
+* :func:`run_ddp_rank` -- runs a training function as one rank of a ``gloo`` process group, with
+  a bounded wait for the other ranks (:data:`DDP_TIMEOUT_S`), and tears the group down afterwards.
 
 The functions sent to the workers live here, in an importable module, so the workers import them
 (``helpers`` is installed in the course environment) instead of receiving them by value. Nothing
@@ -21,6 +21,7 @@ happens at import time, and importing this module does not import ``torch``.
 from __future__ import annotations
 
 import gc
+import math
 import socket
 import time
 from collections.abc import Callable
@@ -28,7 +29,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 MIB = 2**20
-#: How long the ranks of a process group wait for each other (rendezvous and collectives).
+#: How long a rank waits for the others, in seconds: at the rendezvous (every rank must reach
+#: the meeting point) and in every collective afterwards (an all-reduce waits for every rank's
+#: part). PyTorch's own defaults are 5 minutes for the rendezvous and 30 for a collective.
 DDP_TIMEOUT_S = 60.0
 
 
@@ -155,6 +158,25 @@ def ddp_meeting_point(client, worker: str) -> tuple[str, int]:
     return host, port
 
 
+def bounded_timeout(timeout_s: float) -> timedelta:
+    """``timeout_s`` as a ``timedelta``, refusing a wait that would never end.
+
+    Examples
+    --------
+    >>> bounded_timeout(60)
+    datetime.timedelta(seconds=60)
+    >>> bounded_timeout(float("inf"))
+    Traceback (most recent call last):
+    ...
+    ValueError: timeout_s must be a finite number of seconds greater than 0, not inf.
+    """
+    if (isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float))
+            or not math.isfinite(timeout_s) or timeout_s <= 0):
+        raise ValueError(
+            f"timeout_s must be a finite number of seconds greater than 0, not {timeout_s!r}.")
+    return timedelta(seconds=timeout_s)
+
+
 def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: int, *args,
                  timeout_s: float = DDP_TIMEOUT_S):
     """Run ``train(*args)`` as rank ``rank`` of a ``gloo`` process group of ``world_size``.
@@ -170,10 +192,17 @@ def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: i
       socket bound to ``host`` only (by default the store would listen on every network
       interface of the machine);
     * ``gloo`` is PyTorch's collective backend for CPUs;
+    * **no rank waits forever**: the rendezvous and every collective give up after
+      ``timeout_s`` seconds with an error (``torch.distributed.DistStoreError`` when the others
+      never reach the meeting point, a ``RuntimeError`` naming the timed-out operation when a
+      peer stops taking part). On a Dask cluster a peer can fail to come because its worker
+      is busy with other tasks, died or was restarted, or because it ran out of batches before
+      the others (uneven data); without the timeout, the waiting rank would block its worker
+      for up to 30 minutes, PyTorch's default;
     * after ``train`` returns, garbage is collected while the process group still exists: a DDP
       model holds reference cycles, and freed later, at some random collection, it can hang the
-      worker; then the group is destroyed, also when ``train`` raises, so the worker is ready
-      for the next job.
+      worker; then the group is destroyed, also when ``train`` raises (a timeout included), so
+      the worker is ready for the next job.
 
     Parameters
     ----------
@@ -186,16 +215,23 @@ def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: i
     *args
         Passed on to ``train`` (futures among them are resolved by Dask, as for any task).
     timeout_s : float
-        How long to wait for the other ranks.
+        How long to wait for the other ranks, at the rendezvous and in each collective: a
+        finite number of seconds greater than 0.
 
     Returns
     -------
     tuple
         ``(train(*args), seconds that train took)``.
+
+    Raises
+    ------
+    ValueError
+        If ``timeout_s`` is not a finite number greater than 0 (a rank must never be allowed to
+        wait forever).
     """
     import torch.distributed as dist
 
-    timeout = timedelta(seconds=timeout_s)
+    timeout = bounded_timeout(timeout_s)
     if rank == 0:
         listener = socket.create_server((host, port))
         store = dist.TCPStore(host, port, world_size, True, timeout,

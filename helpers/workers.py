@@ -1,4 +1,4 @@
-"""Worker-side plumbing for the lessons that train XGBoost on Dask (05 and 09).
+"""Worker-side plumbing for the lessons that run libraries on Dask's workers (03, 05 and 09).
 
 A lesson shows one line for each of these and this module does the work behind it:
 
@@ -8,7 +8,9 @@ A lesson shows one line for each of these and this module does the work behind i
 * :func:`log_lines` -- the lines of those log files that contain some text;
 * :func:`memory_growth` -- how much the memory of each process (this kernel and every worker)
   grew while a block ran, sampled the same way in all of them, so that "does it fit in one
-  machine?" compares like with like.
+  machine?" compares like with like;
+* :func:`quiet_optuna` -- Optuna's experimental-feature warning for ``DaskStorage`` and its
+  per-trial log lines silenced in every process of the study (kernel, scheduler, workers).
 
 Nothing happens at import time.
 """
@@ -294,3 +296,82 @@ def memory_growth(client=None, interval: float = SAMPLE_INTERVAL_S) -> Iterator[
         if client is not None and client.status == "running":
             found = client.run(_stop_sampling, f"worker-{token}")
             growth.workers_mib = {a: mib for a, mib in found.items() if mib is not None}
+
+
+# --- Optuna on the workers ------------------------------------------------------------------
+
+#: The start of the one warning :func:`quiet_optuna` filters (a regular expression, matched at
+#: the start of the message, as :func:`warnings.filterwarnings` does).
+DASK_STORAGE_WARNING = r"DaskStorage is experimental"
+#: The name under which :func:`quiet_optuna` registers its worker plugin (registering it again
+#: replaces it, so calling :func:`quiet_optuna` twice is harmless).
+QUIET_OPTUNA_PLUGIN = "helpers-quiet-optuna"
+
+
+def _quiet_optuna_here() -> bool:
+    """In this process: filter the ``DaskStorage`` warning and set Optuna's verbosity to WARNING.
+
+    Returns ``True`` so that ``client.run`` shows which processes did it.
+    """
+    import warnings
+
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+
+    warnings.filterwarnings("ignore", message=DASK_STORAGE_WARNING, category=ExperimentalWarning)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return True
+
+
+def _quiet_optuna_plugin():
+    """A WorkerPlugin that runs :func:`_quiet_optuna_here` on every worker, now and later."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class QuietOptuna(WorkerPlugin):
+        name = QUIET_OPTUNA_PLUGIN
+
+        def setup(self, worker) -> None:
+            _quiet_optuna_here()
+
+    return QuietOptuna()
+
+
+def quiet_optuna(client=None) -> None:
+    """Silence Optuna's ``DaskStorage`` warning and its per-trial log lines, everywhere.
+
+    An Optuna study with ``optuna_integration.dask.DaskStorage`` runs in three kinds of process:
+    the study's storage lives on the scheduler, its trials run on the workers, and the notebook
+    creates it and reads the results. Two things would reach the notebook from all of them (a
+    local cluster's workers share the notebook's stderr, which Jupyter shows in the running
+    cell):
+
+    * ``ExperimentalWarning: DaskStorage is experimental (supported from v3.1.0)...``, raised
+      every time a ``DaskStorage`` is created, and that includes every worker unpickling the
+      study it was sent. It is Optuna's standard notice for an interface marked experimental
+      (``DaskStorage`` has been since v3.1.0) and says nothing a student can act on. Only this
+      warning is filtered: every other warning, Optuna's other experimental notices included,
+      still shows.
+    * Optuna's INFO line per trial (``Trial 3 pruned.``, ``Trial 4 finished with value...``)
+      and per study created. Verbosity WARNING keeps warnings and errors.
+
+    This does both in this process, on the scheduler (``client.run_on_scheduler``) and on
+    every worker through a worker plugin, so workers that join later (a restart, a cluster
+    that scales up) are silenced as well. Call it before creating the ``DaskStorage``.
+
+    Parameters
+    ----------
+    client : distributed.Client, optional
+        The client of the cluster the study runs on. Without one, only this process.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> quiet_optuna()
+    >>> optuna.logging.get_verbosity() == optuna.logging.WARNING
+    True
+    """
+    _quiet_optuna_here()
+    if client is None:
+        return
+    client.run_on_scheduler(_quiet_optuna_here)
+    client.register_plugin(_quiet_optuna_plugin(), name=QUIET_OPTUNA_PLUGIN)

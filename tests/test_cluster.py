@@ -36,11 +36,12 @@ def test_unreachable_scheduler_gives_clear_error(monkeypatch):
         get_client()
 
 
-def test_reuses_client_and_turns_fusion_off(local_client):
+def test_reuses_client_with_dask_defaults(local_client):
     import dask
 
     assert get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB") is local_client
-    assert dask.config.get("optimization.fuse.active") is False
+    # No global switch of graph optimisation: the lessons show default Dask.
+    assert dask.config.get("optimization.fuse.active") is None
     assert len(local_client.scheduler_info()["workers"]) == 2
     assert local_client.submit(sum, [1, 2, 3]).result() == 6
 

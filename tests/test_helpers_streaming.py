@@ -152,3 +152,77 @@ def test_simulated_decode_cost_is_deterministic():
 def test_open_file_count():
     count = streaming.open_file_count()
     assert count is None or count > 0
+
+
+@pytest.mark.parametrize("n_files", [1, 7, 12])
+def test_ranks_times_workers_partition_the_files(n_files):
+    """Every (rank, DataLoader worker) pair reads its own files: none twice, none missing."""
+    files = [f"part-{i:05d}.parquet" for i in range(n_files)]
+    for world_size in (1, 2, 3):
+        for num_workers in (1, 2, 3):
+            shares = [streaming.files_for_reader(files, rank, world_size, worker, num_workers)
+                      for rank in range(world_size) for worker in range(num_workers)]
+            read = sum(shares, [])
+            assert sorted(read) == files, (world_size, num_workers)
+            assert len(read) == len(set(read)) == n_files
+    with pytest.raises(ValueError, match="rank"):
+        streaming.files_for_reader(files, rank=2, world_size=2, worker_id=0, num_workers=1)
+
+
+def test_without_a_process_group_one_rank_reads_everything(shards):
+    assert streaming.distributed_rank() == (0, 1)
+    stream = streaming.ParquetShardStream(shards, STATS)
+    assert (stream.rank, stream.world_size) == (0, 1)
+    assert sorted(stream.files_for_reader(0, 1)) == sorted(str(f) for f in shards)
+
+
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_every_sample_exactly_once_over_ranks_and_workers(shards, num_workers):
+    """Two ranks, each with its own DataLoader: together they see every sample once an epoch
+    (five files over two ranks: 3 + 2, so the ranks get unequal shares, which DDP would mind)."""
+    seen = []
+    for rank in (0, 1):
+        stream = streaming.ParquetShardStream(shards, STATS, shuffle_buffer=100, seed=0,
+                                              rank=rank, world_size=2)
+        stream.set_epoch(3)
+        seen.append(ids_of(stream, num_workers))
+    assert not set(seen[0]) & set(seen[1])
+    assert sorted(seen[0] + seen[1]) == list(range(2_000))
+
+
+def test_the_rank_comes_from_the_process_group(shards, monkeypatch):
+    """Created inside rank 1 of 2 (torch.distributed faked), the stream keeps rank 1's files;
+    the same stream refuses to run in another rank, where it would read the wrong files."""
+    import torch.distributed as dist
+
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+    monkeypatch.setattr(dist, "get_rank", lambda: 1)
+    stream = streaming.ParquetShardStream(shards, STATS, shuffle_buffer=0, seed=0)
+    assert (stream.rank, stream.world_size) == (1, 2)
+    expected = streaming.files_for_reader(stream.files_in_epoch_order(), 1, 2, 0, 1)
+    assert stream.files_for_reader() == expected
+    ids = [sample_id for _, _, sample_id in stream]
+    rows = sum(len(pd.read_parquet(f)) for f in expected)
+    assert len(ids) == len(set(ids)) == rows < 2_000
+
+    monkeypatch.setattr(dist, "get_rank", lambda: 0)
+    with pytest.raises(RuntimeError, match="made for rank 1 of 2"):
+        iter(stream)
+    # Explicit values are trusted: world_size=1 reads every file, whatever the group says.
+    everything = streaming.ParquetShardStream(shards, STATS, rank=0, world_size=1)
+    assert len(everything.files_for_reader()) == len(shards)
+
+
+def test_rank_and_world_size_go_together(shards):
+    with pytest.raises(ValueError, match="both rank and world_size"):
+        streaming.ParquetShardStream(shards, STATS, rank=1)
+    with pytest.raises(ValueError, match="rank < world_size"):
+        streaming.ParquetShardStream(shards, STATS, rank=2, world_size=2)
+
+
+def test_without_the_rank_split_every_rank_repeats_everything(shards):
+    """The bug the rank split prevents: two ranks that both think they are alone."""
+    seen = [ids_of(streaming.ParquetShardStream(shards, STATS, rank=0, world_size=1), 0)
+            for _ in range(2)]
+    assert len(seen[0] + seen[1]) == 4_000 and len(set(seen[0] + seen[1])) == 2_000

@@ -102,7 +102,7 @@ def test_scheduler_address_table_and_close(fake_dask):
     address = procs.start_scheduler()
     assert address == "tcp://127.0.0.1:1234"
     assert procs.dashboard_link() == "http://127.0.0.1:4321/status"
-    assert procs.env["DASK_OPTIMIZATION__FUSE__ACTIVE"] == "False"
+    assert procs.env["COURSE_TEST_VAR"] == "1" and "DASK_SCHEDULER_ADDRESS" not in procs.env
     procs.start_worker("worker-a", address)
     time.sleep(0.3)  # let the stand-in start its child, as a nanny its worker process
     try:

@@ -13,7 +13,14 @@ import pytest
 # Not installed in the light environment of `make test-other-python`.
 pytest.importorskip("pyspark")
 
-from helpers.spark import QUICK_JVM_OPTIONS, have_java, java_version, spark_conf
+from helpers.spark import (
+    QUICK_JVM_HEAP,
+    QUICK_JVM_OPTIONS,
+    have_java,
+    java_version,
+    run_in_new_process,
+    spark_conf,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +65,59 @@ def test_spark_conf_fixes_resources_and_loopback(tmp_path):
     assert QUICK_JVM_OPTIONS not in options
     quick = spark_conf(2, spark_dir=tmp_path)
     assert QUICK_JVM_OPTIONS in quick.get("spark.driver.extraJavaOptions")
+    # The heap of a short session starts small and gives memory back; -Xmx stays Spark's own.
+    assert QUICK_JVM_HEAP in quick.get("spark.driver.extraJavaOptions")
+    assert "-Xmx" not in quick.get("spark.driver.extraJavaOptions")
+
+
+def test_python_workers_are_reused_unless_told_otherwise(tmp_path):
+    default = spark_conf(2, spark_dir=tmp_path)
+    assert default.get("spark.python.worker.reuse") == default.get("spark.python.use.daemon")
+    assert default.get("spark.python.worker.reuse") == "true"
+    once = spark_conf(2, spark_dir=tmp_path, reuse_python_workers=False)
+    assert once.get("spark.python.worker.reuse") == once.get("spark.python.use.daemon") == "false"
+
+
+# The functions sent to the new process are defined inside each test: like a function defined in
+# a notebook, cloudpickle then sends them by value (a module-level function of this file would
+# travel by reference, and the new process could not import the test module).
+
+def test_run_in_new_process_keeps_imports_out_of_this_process():
+    import os
+    import sys
+
+    def imports_in_child():
+        import os
+        import sys
+
+        import numpy  # noqa: F401
+
+        return "numpy" in sys.modules, os.getpid()
+
+    had_numpy = "numpy" in sys.modules
+    run = run_in_new_process(imports_in_child)
+    imported, pid = run.result
+    assert imported and pid != os.getpid()
+    assert ("numpy" in sys.modules) == had_numpy
+    assert run.peak_mib > 1 and run.seconds > 0 and run.stderr == ""
+
+
+def test_run_in_new_process_reports_the_error():
+    def fails():
+        raise ValueError("broken on purpose")
+
+    with pytest.raises(RuntimeError, match="broken on purpose"):
+        run_in_new_process(fails)
+
+
+def test_run_in_new_process_gives_up_after_the_timeout():
+    def sleeps():
+        import time
+
+        time.sleep(30)
+
+    with pytest.raises(RuntimeError, match="longer than"):
+        run_in_new_process(sleeps, timeout_s=1)
 
 
 SCRIPT = textwrap.dedent(

@@ -99,3 +99,90 @@ def test_run_ddp_rank_destroys_the_group_when_training_fails():
     with pytest.raises(ValueError, match="diverged"):
         tw.run_ddp_rank(fail, 0, 1, "127.0.0.1", tw.free_port("127.0.0.1"), timeout_s=20)
     assert not dist.is_initialized()
+
+
+@pytest.mark.parametrize("timeout_s", [0, -1, float("inf"), float("nan"), None, True])
+def test_run_ddp_rank_refuses_a_wait_without_end(timeout_s):
+    import torch.distributed as dist
+
+    with pytest.raises(ValueError, match="finite number of seconds"):
+        tw.run_ddp_rank(_all_reduce_and_listening, 0, 1, "127.0.0.1", 1, timeout_s=timeout_s)
+    assert not dist.is_initialized()
+
+
+def test_a_rank_whose_peer_never_comes_gives_up_after_the_timeout():
+    """Rank 0 of two, alone: the rendezvous fails after the timeout instead of waiting."""
+    import time
+
+    import torch.distributed as dist
+
+    port = tw.free_port("127.0.0.1")
+    started = time.perf_counter()
+    with pytest.raises(dist.DistError, match="1/2 clients joined"):
+        tw.run_ddp_rank(_all_reduce_and_listening, 0, 2, "127.0.0.1", port, port, 1.0,
+                        timeout_s=1)
+    assert time.perf_counter() - started < 15
+    assert not dist.is_initialized()
+    # The meeting point is free again for the next job.
+    assert tw.free_port("127.0.0.1") > 0
+    import socket
+
+    with socket.create_server(("127.0.0.1", port)):
+        pass
+
+
+_SILENT_PEER = """
+import sys, time
+from helpers import torch_workers as tw
+# Rank 0 of two: creates the meeting point, waits for rank 1, then takes no part in any
+# collective for 60 s.
+tw.run_ddp_rank(time.sleep, 0, 2, "127.0.0.1", int(sys.argv[1]), 60, timeout_s=90)
+"""
+
+
+def _sum_of_ones():
+    import torch.distributed as dist
+
+    ones = torch.ones(1)
+    dist.all_reduce(ones)
+    return ones.item()
+
+
+def _wait_until_listening(pid, port, within_s=120):
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+               for c in psutil.Process(pid).net_connections("inet")):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"the peer never listened on port {port}")
+
+
+def test_a_collective_waits_no_longer_than_the_timeout():
+    """Both ranks meet, but rank 0 never joins the all-reduce: rank 1 fails after the timeout
+    (and its group is destroyed) instead of waiting for as long as rank 0 stays away."""
+    import subprocess
+    import time
+
+    import torch.distributed as dist
+
+    port = tw.free_port("127.0.0.1")
+    peer = subprocess.Popen([sys.executable, "-c", _SILENT_PEER, str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_until_listening(peer.pid, port)
+        started = time.perf_counter()
+        with pytest.raises(RuntimeError, match="[Tt]imed out") as failure:
+            tw.run_ddp_rank(_sum_of_ones, 1, 2, "127.0.0.1", port, timeout_s=3)
+        elapsed = time.perf_counter() - started
+    finally:
+        peer.kill()
+        peer.wait()
+    # It is the all-reduce that timed out, not the rendezvous: both ranks had met.
+    assert not isinstance(failure.value, dist.DistStoreError)
+    assert "clients joined" not in str(failure.value)
+    # 3 s of timeout (plus the rendezvous), not the 60 s that the peer stays away.
+    assert elapsed < 30
+    assert not dist.is_initialized()

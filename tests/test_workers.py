@@ -1,4 +1,5 @@
-"""helpers.workers: work stealing and worker stderr put back as they were, per-process memory."""
+"""helpers.workers: work stealing and worker stderr put back as they were, per-process memory,
+Optuna quiet in every process."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from helpers.workers import (
     MemoryGrowth,
     log_lines,
     memory_growth,
+    quiet_optuna,
     work_stealing_off,
     worker_stderr_to_log,
     xgboost_training,
@@ -152,3 +154,68 @@ def test_log_lines_drops_the_time_and_sorts(tmp_path):
     assert log_lines(paths, "got rank") == ["Task [xgboost.dask-0]: got rank 0",
                                             "Task [xgboost.dask-1]: got rank 1"]
     assert log_lines(paths, "nothing like this") == []
+
+
+def _optuna_noise_shown():
+    """Run anywhere: which of Optuna's DaskStorage warning, another experimental warning and an
+    INFO log line would reach stderr in this process."""
+    import logging
+    import warnings
+
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.warn("DaskStorage is experimental (supported from v3.1.0). The interface can "
+                      "change in the future.", ExperimentalWarning, stacklevel=1)
+        warnings.warn("SomethingElse is experimental (supported from v9.0.0).", ExperimentalWarning,
+                      stacklevel=1)
+    return {"warnings": [str(w.message).split()[0] for w in caught],
+            "info_logged": optuna.logging.get_logger("optuna").isEnabledFor(logging.INFO)}
+
+
+def _unpickle_dask_storage_warnings():
+    """Run on a worker: the warnings raised while a DaskStorage is unpickled, as for a study."""
+    import pickle
+    import warnings
+
+    from optuna_integration.dask import DaskStorage
+
+    blob = pickle.dumps(DaskStorage(name="test-quiet-optuna", register=False))
+    with warnings.catch_warnings(record=True) as caught:
+        pickle.loads(blob)
+    return [str(w.message) for w in caught]
+
+
+def test_quiet_optuna_silences_the_dask_storage_warning_and_info_everywhere(local_client):
+    import optuna
+
+    before = optuna.logging.get_verbosity()
+    try:
+        quiet_optuna(local_client)
+        quiet = {"warnings": ["SomethingElse"], "info_logged": False}
+        assert _optuna_noise_shown() == quiet
+        assert local_client.run_on_scheduler(_optuna_noise_shown) == quiet
+        on_workers = local_client.run(_optuna_noise_shown)
+        assert len(on_workers) == 2 and all(found == quiet for found in on_workers.values())
+        assert all(found == [] for found in
+                   local_client.run(_unpickle_dask_storage_warnings).values())
+
+        # A worker that joins later gets it too (the plugin), and calling again is harmless.
+        quiet_optuna(local_client)
+        local_client.cluster.scale(3)
+        local_client.wait_for_workers(3, timeout=60)
+        on_workers = local_client.run(_optuna_noise_shown)
+        assert len(on_workers) == 3 and all(found == quiet for found in on_workers.values())
+    finally:
+        local_client.cluster.scale(2)
+        _wait_for_exactly(local_client, 2)
+        optuna.logging.set_verbosity(before)
+
+
+def _wait_for_exactly(client, n_workers, timeout_s=30.0):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while len(client.scheduler_info()["workers"]) != n_workers and time.monotonic() < deadline:
+        time.sleep(0.1)

@@ -9,6 +9,8 @@ Usage (from the repository root, inside the course environment)::
 
 The notebooks are executed at the default size (``COURSE_SIZE=small``) on a fresh LocalCluster
 (``DASK_SCHEDULER_ADDRESS`` is ignored), so committed outputs are those nbval re-proves in CI.
+Each executed notebook gets a version stamp (``tools.stamp``), and the README's lesson map the
+date each lesson was last verified.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from pathlib import Path
 
 from tools.bilingual import (
     LANGUAGES,
+    ROOT,
     check_source,
     lesson_sources,
     notebook_path,
     read_source,
     split,
 )
+from tools.stamp import add_stamp, read_stamp, update_readme
 
 CELL_TIMEOUT_S = 600
 
@@ -61,11 +65,29 @@ def build(source: Path, langs, run: bool) -> None:
         started = time.perf_counter()
         if run:
             execute(notebook, target.parent)
+            add_stamp(notebook, lang)
         nbformat.validate(notebook)
         nbformat.write(notebook, target)
         took = f" executed in {time.perf_counter() - started:.1f} s" if run else ""
         print(f"{target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}"
               f"{took}", flush=True)
+
+
+def record_verification_dates() -> None:
+    """Write into the README's lesson map the date each lesson was verified in both languages."""
+    import nbformat
+
+    dates = {}
+    for source in lesson_sources():
+        stamps = [read_stamp(nbformat.read(notebook_path(source, lang), as_version=4))
+                  for lang in LANGUAGES if notebook_path(source, lang).exists()]
+        if stamps and all(stamps):
+            dates[source.stem[:2]] = min(date for date, _ in stamps)
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    updated = update_readme(text, dates)
+    if updated != text:
+        readme.write_text(updated, encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -84,6 +106,8 @@ def main(argv=None) -> int:
     os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
     for source in sources:
         build(source, args.lang or LANGUAGES, run=not args.no_execute)
+    if not args.no_execute:
+        record_verification_dates()
     return 0
 
 

@@ -100,8 +100,7 @@ def external_cluster(
     Workers are named ``worker-0``, ``worker-1``…, have ``nthreads`` threads and ``memory_limit``
     each (default: what the course's LocalCluster gives a worker on this machine), a nanny, and
     a scratch directory in a temporary folder that also holds the logs. ``env`` adds environment
-    variables for the processes. Task fusion is turned off in them as ``helpers.cluster`` does
-    for the LocalCluster's workers (see :data:`helpers.processes.COURSE_ENV`). Starting and
+    variables for the processes. Starting and
     stopping is :class:`helpers.processes.DaskProcesses`, the same code lesson 10 uses.
     """
     if memory_limit is None:
