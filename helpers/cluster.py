@@ -279,6 +279,8 @@ def show_progress(*collections, client=None) -> None:
 
     ``collections`` are persisted collections or futures, as for ``distributed.progress``.
     """
+    import time
+
     from distributed import futures_of
     from distributed.client import default_client
     from distributed.diagnostics.progressbar import MultiProgressWidget
@@ -289,6 +291,9 @@ def show_progress(*collections, client=None) -> None:
                               complete=True)
     display(bar.widget)
     client.sync(bar.listen)
+    # The scheduler's side of the listener notices the closed connection at its next tick
+    # (every 100 ms); a cluster closed before that cancels it and logs an ERROR (dask 2026.8).
+    time.sleep(0.3)
 
 
 def uses_external_cluster() -> bool:
