@@ -17,7 +17,6 @@ MIB = 2**20
 # Goals from the course design: per notebook, and for the whole course.
 WALL_GOAL_S = 60.0
 MEMORY_GOAL_MIB = 1536.0
-HEAVIER_GOALS = {"09_dask_and_spark": (90.0, 2048.0)}  # the JVM is heavy
 SLOW_CELL_S = 10.0
 COURSE_GOAL_S = 8 * 60.0
 SPEEDUP = re.compile(r"\d+(?:\.\d+)?\s?×")
@@ -37,7 +36,7 @@ class NotebookRun:
     speedups: list[str] = field(default_factory=list)
 
     def goals(self) -> tuple[float, float]:
-        return HEAVIER_GOALS.get(self.name, (WALL_GOAL_S, MEMORY_GOAL_MIB))
+        return WALL_GOAL_S, MEMORY_GOAL_MIB
 
     def misses(self) -> list[str]:
         wall_goal, memory_goal = self.goals()
