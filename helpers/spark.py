@@ -35,6 +35,9 @@ What :func:`start_spark` adds to the usual ``SparkSession.builder...getOrCreate(
   Python job) are Python processes too. On a laptop, in a short session, that memory is better
   given back.
 
+:func:`spark_progress` shows a progress bar in the notebook for the Spark jobs of a ``with``
+block (Spark's own one writes to the JVM's console, which is in the log file here).
+
 :func:`run_in_new_process` runs a function the way ``TorchDistributor`` runs each rank: in a
 fresh Python process, pickled with cloudpickle, with its result pickled back.
 
@@ -50,6 +53,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,6 +220,113 @@ def stop_spark(spark) -> None:
     gateway.proc.wait(timeout=60)
     SparkContext._gateway = SparkContext._jvm = None
     shutil.rmtree(spark_dir, ignore_errors=True)
+
+
+def stage_totals(tracker, job_ids) -> tuple[int, int, int]:
+    """Stages, finished tasks and tasks of the Spark jobs ``job_ids``, from a status tracker.
+
+    A finished job may list stages that never ran: Spark skips a stage whose output it already
+    has (a shuffle an earlier job wrote). Those, with no finished task in a job that succeeded,
+    are left out, and so are jobs or stages Spark no longer remembers.
+
+    Parameters
+    ----------
+    tracker : pyspark.StatusTracker
+        ``spark.sparkContext.statusTracker()``, or anything with its ``getJobInfo`` and
+        ``getStageInfo``.
+    job_ids : iterable of int
+
+    Returns
+    -------
+    tuple of int
+        ``(stages, finished_tasks, tasks)``.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Info
+    >>> class Tracker:
+    ...     jobs = {7: Info(stageIds=[0, 1], status="RUNNING"),
+    ...             8: Info(stageIds=[2, 3], status="SUCCEEDED")}
+    ...     def getJobInfo(self, job_id):
+    ...         return self.jobs.get(job_id)
+    ...     def getStageInfo(self, stage_id):  # odd stages have finished their 2 tasks
+    ...         return Info(numCompletedTasks=stage_id % 2 * 2, numTasks=2)
+    >>> stage_totals(Tracker(), [7, 8, 9])  # stage 2 was skipped; job 9 is forgotten
+    (3, 4, 6)
+    """
+    stages = finished = tasks = 0
+    for job_id in job_ids:
+        job = tracker.getJobInfo(job_id)
+        for stage_id in job.stageIds if job is not None else ():
+            stage = tracker.getStageInfo(stage_id)
+            if stage is None or (job.status == "SUCCEEDED" and not stage.numCompletedTasks):
+                continue
+            stages += 1
+            finished += stage.numCompletedTasks
+            tasks += stage.numTasks
+    return stages, finished, tasks
+
+
+@contextmanager
+def spark_progress(spark, interval_s: float = 0.2):
+    """Show a progress bar for the Spark jobs that run inside the ``with`` block.
+
+    Spark's console progress bar is written by the JVM (here to ``spark.log``, and off). This bar
+    lives in the notebook: a background thread asks the driver's status tracker, every
+    ``interval_s`` seconds, about the jobs started since the block began (those without a job
+    group, as the course's are) and shows their stages and finished tasks out of all their tasks,
+    in the lesson's language. When the block ends the bar is brought up to date one last time,
+    and it turns green, or red if the block raised.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+    interval_s : float
+        Seconds between two looks at the status tracker.
+
+    Yields
+    ------
+    ipywidgets.IntProgress
+        The bar: ``value`` finished tasks out of ``max``, and its text in ``description``.
+    """
+    import threading
+
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from helpers.i18n import text
+
+    tracker = spark.sparkContext.statusTracker()
+    earlier = set(tracker.getJobIdsForGroup())
+    bar = widgets.IntProgress(value=0, min=0, max=1, bar_style="info",
+                              style={"description_width": "initial"})
+    display(bar)
+    stop = threading.Event()
+
+    def update():
+        new_jobs = set(tracker.getJobIdsForGroup()) - earlier
+        stages, finished, tasks = stage_totals(tracker, new_jobs)
+        bar.max, bar.value = max(tasks, 1), finished
+        bar.description = text(es=f"Spark · trabajos: {len(new_jobs)}, etapas: {stages}, "
+                                  f"tareas: {finished}/{tasks}",
+                               en=f"Spark · jobs: {len(new_jobs)}, stages: {stages}, "
+                                  f"tasks: {finished}/{tasks}")
+
+    def keep_updating():
+        while not stop.wait(interval_s):
+            update()
+
+    thread = threading.Thread(target=keep_updating, name="spark-progress", daemon=True)
+    thread.start()
+    failed = True
+    try:
+        yield bar
+        failed = False
+    finally:
+        stop.set()
+        thread.join()
+        update()
+        bar.bar_style = "danger" if failed else "success"
 
 
 def java_processes() -> int:

@@ -149,3 +149,43 @@ def test_start_is_quiet_and_stop_ends_the_jvm(tmp_path):
     assert "stopped cleanly" in done.stdout
     # The JVM's start-up warnings went to spark.log: nothing reached our stderr.
     assert done.stderr == "", done.stderr[-2000:]
+
+
+PROGRESS_SCRIPT = textwrap.dedent(
+    """
+    from helpers.i18n import set_language
+    from helpers.spark import spark_progress, start_spark, stop_spark
+
+    set_language("es")
+    spark = start_spark(cores=1, driver_memory="512m")
+    spark.range(10).count()  # a job before the block, which the bar must leave out
+    with spark_progress(spark, interval_s=0.05) as bar:
+        assert spark.range(0, 1000, numPartitions=4).count() == 1000
+    assert bar.max == bar.value >= 4, (bar.value, bar.max)
+    # count() runs one or two jobs (adaptive query execution may split it).
+    assert bar.description.startswith("Spark · trabajos: "), bar.description
+    assert bar.description.endswith(f"tareas: {bar.value}/{bar.max}"), bar.description
+    assert bar.bar_style == "success"
+    try:
+        with spark_progress(spark) as failing:
+            raise KeyError("in the block")
+    except KeyError:
+        assert failing.bar_style == "danger"
+    else:
+        raise AssertionError("the exception was swallowed")
+    stop_spark(spark)
+    print("progress shown")
+    """
+)
+
+
+@pytest.mark.skipif(not have_java(), reason="Spark needs Java 17 or later")
+def test_spark_progress_counts_the_tasks_of_the_block(tmp_path):
+    script = tmp_path / "spark_progress.py"
+    script.write_text(PROGRESS_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "progress shown" in done.stdout

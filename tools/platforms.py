@@ -68,6 +68,22 @@ def uv_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "uv"]
 
 
+_CACHE: list[tempfile.TemporaryDirectory] = []
+
+
+def resolution_cache() -> str:
+    """uv's cache for this process's resolutions: a temporary folder, deleted when Python exits.
+
+    pyspark is published only as a source archive, and uv unpacks it (about 480 MB) to read its
+    metadata, again for each target, into a new cache entry every time: in the user's own cache
+    those entries piled up to tens of GB over repeated test runs. All resolutions of one process
+    share this folder, so the index pages and the archive are fetched once.
+    """
+    if not _CACHE:
+        _CACHE.append(tempfile.TemporaryDirectory(prefix="course-uv-cache-"))
+    return _CACHE[0].name
+
+
 def read_lock(text: str) -> tuple[dict[str, str], int]:
     """Packages and total download size from a pylock.toml (PEP 751) that uv wrote.
 
@@ -112,7 +128,7 @@ def resolve(platform: str, python: str, requirements=("requirements.txt",),
         command = [*uv_command(), "pip", "compile", "--quiet", "--python-platform", uv_platform,
                    "--python-version", python, "--only-binary", ":all:", "--no-binary", "pyspark",
                    *[str(ROOT / r) for r in requirements], "-c", str(ROOT / "constraints.txt"),
-                   "-o", str(lock)]
+                   "-o", str(lock), "--cache-dir", resolution_cache()]
         if extra_index:
             command += ["--extra-index-url", extra_index]
         env = {**os.environ, **extra_env, "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1"}
