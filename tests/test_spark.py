@@ -137,15 +137,21 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not have_java(), reason="Spark needs Java 17 or later")
-def test_start_is_quiet_and_stop_ends_the_jvm(tmp_path):
-    script = tmp_path / "spark_start_stop.py"
-    script.write_text(SCRIPT)
+def _run_script(tmp_path, source: str) -> subprocess.CompletedProcess:
+    """Run ``source`` in a fresh Python (a JVM per test, as in a new kernel); it must succeed."""
+    script = tmp_path / "spark_script.py"
+    script.write_text(source)
     done = subprocess.run(
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+@pytest.mark.skipif(not have_java(), reason="Spark needs Java 17 or later")
+def test_start_is_quiet_and_stop_ends_the_jvm(tmp_path):
+    done = _run_script(tmp_path, SCRIPT)
     assert "stopped cleanly" in done.stdout
     # The JVM's start-up warnings went to spark.log: nothing reached our stderr.
     assert done.stderr == "", done.stderr[-2000:]
@@ -181,11 +187,4 @@ PROGRESS_SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(not have_java(), reason="Spark needs Java 17 or later")
 def test_spark_progress_counts_the_tasks_of_the_block(tmp_path):
-    script = tmp_path / "spark_progress.py"
-    script.write_text(PROGRESS_SCRIPT)
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "progress shown" in done.stdout
+    assert "progress shown" in _run_script(tmp_path, PROGRESS_SCRIPT).stdout
