@@ -61,7 +61,7 @@ nbval: venv ## re-run every committed notebook (both languages) and compare outp
 test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its UI (screenshots)
 	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
 
-test-cluster: venv ## lessons 03 04 05 10 on a real `dask scheduler` + 2 `dask worker` (127.0.0.1)
+test-cluster: venv ## lessons 00 03-05 07-10 on `dask scheduler` + 2 `dask worker` + S3 store, each its own netns host (root; else 127.0.0.1)
 	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
 
 test-other-python: venv ## unit tests + lessons 00-02 on a second Python (3.12/3.13) if this machine has one

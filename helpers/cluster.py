@@ -6,9 +6,12 @@
     client = get_client()
     print(cluster_summary(client))
 
-* If the environment variable ``DASK_SCHEDULER_ADDRESS`` is set (for example
-  ``tcp://127.0.0.1:8786``), it connects to that scheduler: the same notebook then runs on a
-  real multi-process or multi-machine cluster without edits.
+* If the environment variable ``DASK_SCHEDULER_ADDRESS`` (or dask's ``scheduler-address``
+  setting) names a scheduler, for example ``tcp://10.0.0.5:8786``, it connects to it: the same
+  notebook then runs on a real multi-process or multi-machine cluster without edits. On
+  connecting it checks that the cluster runs the same versions of the packages the course uses
+  (:func:`check_versions`) and sends it the course's ``helpers`` package
+  (:func:`ship_helpers`), so the cluster needs nothing from the course's checkout.
 * Otherwise it starts a ``LocalCluster`` of worker *processes* sized for this machine, with an
   explicit per-worker ``memory_limit`` small enough for Binder's 2 GB, and every server
   (scheduler, workers, nannies and the dashboard) listening on 127.0.0.1 only.
@@ -25,7 +28,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from helpers.i18n import text
+from helpers.i18n import text, warn
 
 LOOPBACK = "127.0.0.1"
 ADDRESS_ENV_VAR = "DASK_SCHEDULER_ADDRESS"
@@ -35,6 +38,24 @@ DEFAULT_DASHBOARD_PORT = 8787
 DEFAULT_WORKER_MEMORY = 700 * 2**20
 MAX_DEFAULT_WORKERS = 4
 CONNECT_TIMEOUT = "10s"
+#: Packages whose versions must match between the notebook and the cluster: ``(module,
+#: distributions that provide it)``. Dask's own check covers python, dask, distributed,
+#: cloudpickle, msgpack, toolz and tornado; these are the ones the lessons' tasks use.
+COURSE_PACKAGES = (
+    ("dask", ("dask",)),
+    ("distributed", ("distributed",)),
+    ("cloudpickle", ("cloudpickle",)),
+    ("numpy", ("numpy",)),
+    ("pandas", ("pandas",)),
+    ("pyarrow", ("pyarrow",)),
+    ("sklearn", ("scikit-learn",)),
+    ("dask_ml", ("dask-ml",)),
+    ("xgboost", ("xgboost-cpu", "xgboost")),
+    ("torch", ("torch",)),
+    ("fsspec", ("fsspec",)),
+)
+#: Name under which the course's helpers package is registered on the cluster.
+HELPERS_PLUGIN = "course-helpers"
 
 _current: dict = {}
 
@@ -161,6 +182,21 @@ def _start_local_cluster(spec: ClusterSpec):
     )
 
 
+def scheduler_address() -> str:
+    """The external scheduler to use: ``$DASK_SCHEDULER_ADDRESS``, else dask's
+    ``scheduler-address`` setting (``~/.config/dask/*.yaml``), else ``""`` (a local cluster).
+
+    The variable is read at every call, so that setting it in a running kernel takes effect;
+    set it to ``""`` to go back to a local cluster (dask copies the variable into its
+    ``scheduler-address`` setting when it is imported, so deleting it is not enough).
+    """
+    import dask
+
+    if ADDRESS_ENV_VAR in os.environ:  # set, even to "": it decides
+        return os.environ[ADDRESS_ENV_VAR].strip()
+    return str(dask.config.get("scheduler-address", None) or "").strip()
+
+
 def _connect(address: str):
     from distributed import Client
 
@@ -177,6 +213,164 @@ def _connect(address: str):
         )) from error
 
 
+def _version_probe():
+    """A function that returns ``{module: installed version}`` for ``(module, distributions)``
+    pairs, made inside this call so that cloudpickle sends its code by value: it runs on a
+    cluster that does not have the course's helpers yet. Nothing is imported, only the
+    distributions' metadata read; a missing module gets ``None``, Python its major.minor."""
+    def installed_versions(packages) -> dict:
+        import importlib.metadata
+        import sys
+
+        found = {"python": "{}.{}".format(*sys.version_info[:2])}
+        for module, distributions in packages:
+            found[module] = None
+            for distribution in distributions:
+                try:
+                    found[module] = importlib.metadata.version(distribution).split("+")[0]
+                    break
+                except importlib.metadata.PackageNotFoundError:
+                    continue
+        return found
+    return installed_versions
+
+
+def version_mismatches(versions: dict[str, dict]) -> dict[str, dict[str, str | None]]:
+    """The packages whose version differs between processes: ``{package: {process: version}}``.
+
+    Parameters
+    ----------
+    versions : dict
+        ``{process name: {package: version or None}}``, the first process being the notebook.
+        A package the notebook does not have is not compared.
+
+    Examples
+    --------
+    >>> version_mismatches({"notebook": {"dask": "2026.8.0", "torch": None},
+    ...                     "worker tcp://10.0.0.3:4000": {"dask": "2025.1.0", "torch": "2.13.0"}})
+    {'dask': {'notebook': '2026.8.0', 'worker tcp://10.0.0.3:4000': '2025.1.0'}}
+    """
+    reference = next(iter(versions.values()))
+    mismatches = {}
+    for package, wanted in reference.items():
+        if wanted is None:
+            continue
+        seen = {name: found.get(package) for name, found in versions.items()}
+        if len(set(seen.values())) > 1:
+            mismatches[package] = seen
+    return mismatches
+
+
+def check_versions(client) -> None:
+    """Check that the scheduler and every worker run the notebook's versions of the course's
+    packages (:data:`COURSE_PACKAGES`, and Python's major.minor).
+
+    A cluster built from another image or environment fails here, at connect time, instead of
+    later with a puzzling error inside a task (a pickle that will not load, a missing keyword).
+    The scheduler only needs dask's own packages; the workers need all of them.
+
+    Raises
+    ------
+    RuntimeError
+        Naming each package, the version in the notebook and where it differs, and what to do.
+    """
+    probe = _version_probe()
+    notebook = probe(COURSE_PACKAGES)
+    scheduler_side = {"python", "dask", "distributed", "cloudpickle"}
+    on_scheduler = client.run_on_scheduler(probe, COURSE_PACKAGES)
+    versions = {text(es="notebook", en="notebook"): notebook,
+                text(es="planificador", en="scheduler"): {
+                    k: (v if k in scheduler_side else notebook[k])
+                    for k, v in on_scheduler.items()}}
+    for address, found in client.run(probe, COURSE_PACKAGES).items():
+        versions[f"worker {address}"] = found
+    mismatches = version_mismatches(versions)
+    if not mismatches:
+        return
+    lines = [f"  {package}: " + ", ".join(f"{where} {found or '-'}"
+                                          for where, found in seen.items())
+             for package, seen in mismatches.items()]
+    raise RuntimeError(text(
+        es="El clúster no tiene las mismas versiones que este notebook:\n" + "\n".join(lines)
+           + "\nInstala en el planificador y en los workers el mismo entorno que el notebook "
+             "(requirements.txt con constraints.txt, o la misma imagen), o ejecuta el notebook en "
+             "el entorno del clúster.",
+        en="The cluster does not run the same versions as this notebook:\n" + "\n".join(lines)
+           + "\nInstall the notebook's environment on the scheduler and the workers "
+             "(requirements.txt with constraints.txt, or the same image), or run the notebook in "
+             "the cluster's environment.",
+    ))
+
+
+def _helpers_archive() -> str:
+    """A zip of the course's ``helpers`` package, named after its contents; return its path."""
+    import hashlib
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent
+    sources = sorted(package.glob("*.py"))
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    archive = Path(tempfile.gettempdir()) / f"course_helpers_{digest}.zip"
+    if not archive.exists():
+        partial_archive = archive.with_suffix(f".{os.getpid()}.tmp")
+        with zipfile.ZipFile(partial_archive, "w") as bundle:
+            for source in sources:
+                bundle.write(source, f"helpers/{source.name}")
+        partial_archive.replace(archive)
+    return str(archive)
+
+
+def ship_helpers(client) -> None:
+    """Send the course's ``helpers`` package to the scheduler and every worker, present and future.
+
+    Lessons send the cluster functions from ``helpers`` (to run on the workers, or on the
+    scheduler, as :func:`set_work_stealing` does) and cloudpickle sends those by reference: the
+    other side imports them. A cluster built from the course's environment but not its checkout
+    (a Kubernetes image, a batch job) has no ``helpers`` to import. This uploads a zip of the
+    package as a worker and a scheduler plugin, under one name: workers that join later get it
+    too, and calling it again with the same code does nothing. New code replaces the plugin, but
+    workers already running keep the helpers modules they had imported (it warns: restart them).
+    """
+    from distributed.diagnostics.plugin import SchedulerUploadFile, UploadFile
+
+    archive = _helpers_archive()
+
+    def uploaded(dask_scheduler=None):  # nested: sent by value, runs without the helpers
+        if HELPERS_PLUGIN not in dask_scheduler.worker_plugins:
+            return None
+        return getattr(dask_scheduler.plugins.get(HELPERS_PLUGIN), "filename", None)
+
+    already = client.run_on_scheduler(uploaded)
+    if already == os.path.basename(archive):
+        return  # this very version is already there
+    if already is not None:
+        warn(
+            es="El clúster tenía otra versión de helpers: los workers que ya corren conservan "
+               "los módulos que ya importaron. Reinícialos con client.restart() para que "
+               "usen la nueva.",
+            en="The cluster had another version of helpers: workers already running keep the "
+               "modules they have imported. Restart them with client.restart() to use the "
+               "new one.",
+            stacklevel=3)
+    # Workers first: the scheduler's copy is what says "uploaded", so it goes last.
+    client.register_plugin(UploadFile(archive, load=True), name=HELPERS_PLUGIN)
+    client.register_plugin(SchedulerUploadFile(archive, load=True), name=HELPERS_PLUGIN)
+
+
+def _warn_ignored(**arguments) -> None:
+    given = ", ".join(f"{name}={value!r}" for name, value in arguments.items()
+                      if value is not None)
+    if given:
+        warn(
+            es=f"get_client({given}): sin efecto, porque el clúster es externo "
+               f"({ADDRESS_ENV_VAR}); su tamaño lo decide quien lo arrancó.",
+            en=f"get_client({given}): ignored, because the cluster is external "
+               f"({ADDRESS_ENV_VAR}); its size is up to whoever started it.",
+            stacklevel=3)
+
+
 def get_client(
     n_workers: int | None = None,
     threads_per_worker: int | None = None,
@@ -184,14 +378,15 @@ def get_client(
 ):
     """Return a ``distributed.Client``, reusing the one a previous call started.
 
-    Parameters only apply to the local cluster (they are ignored, with no error, when
-    ``DASK_SCHEDULER_ADDRESS`` points at an external scheduler): ``n_workers`` worker processes
-    with ``threads_per_worker`` threads each and a ``memory_limit`` per worker (bytes or a string
+    Parameters only apply to the local cluster: ``n_workers`` worker processes with
+    ``threads_per_worker`` threads each and a ``memory_limit`` per worker (bytes or a string
     such as ``"700MiB"``). Defaults: one single-threaded worker per core (at most 4), at most
-    700 MiB each.
+    700 MiB each. With an external scheduler (:func:`scheduler_address`) they are ignored, with
+    a warning, and the first connection checks versions (:func:`check_versions`) and sends the
+    helpers package (:func:`ship_helpers`).
     """
     configure_dask()
-    address = os.environ.get(ADDRESS_ENV_VAR, "").strip()
+    address = scheduler_address()
     spec = None if address else make_spec(n_workers, threads_per_worker, memory_limit)
     key = address or spec
 
@@ -201,8 +396,16 @@ def get_client(
     close_client()
 
     if address:
+        _warn_ignored(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                      memory_limit=memory_limit)
         client = _connect(address)
         cluster = None
+        try:
+            check_versions(client)
+            ship_helpers(client)
+        except BaseException:
+            client.close()
+            raise
     else:
         from distributed import Client
 
@@ -297,8 +500,8 @@ def show_progress(*collections, client=None) -> None:
 
 
 def uses_external_cluster() -> bool:
-    """True when ``DASK_SCHEDULER_ADDRESS`` makes :func:`get_client` use an outside cluster."""
-    return bool(os.environ.get(ADDRESS_ENV_VAR, "").strip())
+    """True when :func:`get_client` uses an outside cluster (:func:`scheduler_address`)."""
+    return bool(scheduler_address())
 
 
 def worker_count(client) -> int:

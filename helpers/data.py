@@ -1,8 +1,22 @@
 """Data sets the lessons share: generated (deterministic by seed) or shipped with scikit-learn.
 
-No lesson downloads anything. Generated files are cached under the repository's git-ignored
-``data/`` folder (or ``$COURSE_DATA_DIR``) and reused while their parameters are unchanged.
+No lesson downloads anything. Generated files live at **one location** that the notebook and
+every worker of the cluster can reach, read and written through fsspec:
 
+* by default the repository's git-ignored ``data/`` folder (or ``$COURSE_DATA_DIR``): a laptop,
+  Binder, a local cluster;
+* on a real cluster, ``$COURSE_DATA_URL``: an object store (``s3://bucket/prefix``, ``gs://...``,
+  ``abfs://...``) or a folder every machine mounts. Credentials and endpoints come from the usual
+  environment variables (``AWS_ACCESS_KEY_ID``, ``AWS_ENDPOINT_URL``...) or fsspec's config,
+  never from a notebook.
+
+A worker reads a path as the *worker's* machine sees it, so a notebook-local folder is not
+enough on a cluster of other machines: lessons pass workers :func:`data_url` locations, and
+programs that read files in the notebook's own process (pandas, a local Spark, a PyTorch
+``DataLoader``) read :func:`local_copy`, which is the same folder when the location is local.
+
+* :func:`write_partitions`: any table written as one parquet file per partition, at the data
+  location, once (reused while its parameters are unchanged).
 * :func:`game_features_frame` / :func:`write_game_features`: a tabular "game features" set with
   numeric and categorical columns and a 3-class ``success_label``, written as partitioned parquet
   (one file per partition, which also serves as the shards of a streaming data set).
@@ -15,9 +29,18 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATA_ENV_VAR = "COURSE_DATA_DIR"
+DATA_URL_ENV_VAR = "COURSE_DATA_URL"
+#: Folder of :func:`local_data_dir` that holds local copies of a remote location's folders.
+COPIES_FOLDER = "_copies"
 LABEL = "success_label"
 PLATFORMS = ("android", "ios", "pc", "console")
 REGIONS = ("europe", "north_america", "latin_america", "asia")
@@ -35,15 +58,118 @@ NUMERIC_COLUMNS = (
 CATEGORICAL_COLUMNS = ("platform", "region", "genre")
 
 
-def data_dir() -> Path:
-    """The folder where generated data are cached (created if needed).
+def local_data_dir() -> Path:
+    """The notebook machine's data folder (created if needed).
 
-    ``$COURSE_DATA_DIR`` when set, else ``data/`` at the root of the course repository.
+    ``$COURSE_DATA_DIR`` when set, else ``data/`` at the root of the course repository. It is
+    the data location unless ``$COURSE_DATA_URL`` names another one, and it holds the local
+    copies :func:`local_copy` makes of a remote location.
     """
     configured = os.environ.get(DATA_ENV_VAR)
     root = Path(configured) if configured else Path(__file__).resolve().parent.parent / "data"
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def data_url(name: str = "") -> str:
+    """The data location (``$COURSE_DATA_URL``, else :func:`local_data_dir`), or ``name`` in it.
+
+    Parameters
+    ----------
+    name : str
+        A folder or file inside the location, e.g. ``"lesson04_points"``.
+
+    Returns
+    -------
+    str
+        A URL such as ``"s3://course/data/lesson04_points"``, or a plain local path. Dask, pandas,
+        pyarrow and fsspec all accept either.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["COURSE_DATA_URL"] = "s3://course-data/data/"
+    >>> data_url("lesson04_points")
+    's3://course-data/data/lesson04_points'
+    >>> del os.environ["COURSE_DATA_URL"]
+    """
+    root = os.environ.get(DATA_URL_ENV_VAR, "").strip() or str(local_data_dir())
+    return posixpath.join(root.rstrip("/"), name) if name else root.rstrip("/")
+
+
+def is_remote(url: str) -> bool:
+    """Whether ``url`` lives outside this machine's file system (``s3://``, ``gs://``...).
+
+    Examples
+    --------
+    >>> is_remote("s3://course-data/data"), is_remote("/home/me/data"), is_remote("file:///tmp")
+    (True, False, False)
+    """
+    from fsspec.utils import get_protocol
+
+    return get_protocol(str(url)) not in ("file", "local")
+
+
+def _filesystem(url: str):
+    """``(filesystem, path without protocol)`` for ``url``; a local folder is created.
+
+    The listings an object-store filesystem cached are dropped: workers or another kernel may
+    have written there since this process last looked.
+    """
+    from fsspec.core import url_to_fs
+
+    fs, path = url_to_fs(str(url))
+    if is_remote(url):
+        fs.invalidate_cache(path)
+    else:
+        fs.makedirs(path, exist_ok=True)
+    return fs, path
+
+
+def list_files(folder: str, pattern: str = "part-*.parquet") -> list[str]:
+    """The files in ``folder`` (a location from :func:`data_url`) matching ``pattern``, sorted.
+
+    Remote files keep their protocol (``s3://...``), so a worker can open each one.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no file matches.
+    """
+    fs, path = _filesystem(folder)
+    found = sorted(fs.glob(posixpath.join(path, pattern)))
+    if not found:
+        raise FileNotFoundError(f"No {pattern} files in {folder}.")
+    return [fs.unstrip_protocol(f) if is_remote(folder) else f for f in found]
+
+
+def local_copy(folder: str) -> Path:
+    """``folder`` on this machine's disk: itself when the location is local, else a copy.
+
+    Programs that read files in the notebook's own process (pandas, DuckDB, a local Spark, a
+    PyTorch ``DataLoader``) read this; a folder of a remote location is downloaded once into
+    ``<local_data_dir>/_copies/`` and downloaded again only when its files change (names or
+    sizes).
+    """
+    if not is_remote(folder):
+        return Path(folder)
+    fs, path = _filesystem(folder)
+    # Name -> size and version (an ETag or a modification time): a rewrite is noticed.
+    listing = {posixpath.basename(name): [info.get("size"), str(info.get("ETag") or
+                                                             info.get("LastModified") or
+                                                             info.get("mtime") or "")]
+               for name, info in fs.find(path, detail=True, maxdepth=1).items()}
+    target = local_data_dir() / COPIES_FOLDER / posixpath.basename(path.rstrip("/"))
+    manifest = target / "_manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()) == listing:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.iterdir():
+        old.unlink()
+    for name in listing:
+        fs.get(posixpath.join(path, name), str(target / name))
+    manifest.write_text(json.dumps(listing))
+    return target
 
 
 def game_features_frame(n_rows: int, seed: int = 0):
@@ -106,13 +232,63 @@ def game_features_frame(n_rows: int, seed: int = 0):
     return frame
 
 
-def _cache_is_valid(folder: Path, params: dict) -> bool:
-    meta = folder / "_params.json"
-    if not meta.exists():
+def _already_written(fs, folder: str, n_partitions: int, params: dict) -> bool:
+    meta = posixpath.join(folder, "_params.json")
+    if not fs.exists(meta):
         return False
-    expected = {f"part-{i:05d}.parquet" for i in range(params["n_partitions"])}
-    present = {p.name for p in folder.glob("part-*.parquet")}
-    return json.loads(meta.read_text()) == params and present == expected
+    expected = {f"part-{i:05d}.parquet" for i in range(n_partitions)}
+    present = {posixpath.basename(p) for p in fs.glob(posixpath.join(folder, "part-*.parquet"))}
+    return json.loads(fs.cat_file(meta)) == params and present == expected
+
+
+def write_partitions(
+    name: str,
+    n_partitions: int,
+    make_partition: Callable[[int], pd.DataFrame],
+    params: dict,
+    *,
+    index: bool = True,
+) -> str:
+    """Write ``make_partition(i)`` as ``part-{i:05d}.parquet`` for each partition; return the
+    folder's location.
+
+    The folder is ``name`` in :func:`data_url`: the local ``data/`` folder, or the shared location
+    of a real cluster. ``params`` (anything JSON can write) is stored next to the files, and a
+    folder written earlier with the same ``params`` and number of partitions is reused as it is:
+    ``make_partition`` is not even called.
+
+    Parameters
+    ----------
+    name : str
+        The folder's name inside the data location.
+    n_partitions : int
+        How many files to write.
+    make_partition : callable
+        ``make_partition(i)`` returns partition ``i`` as a pandas DataFrame.
+    params : dict
+        What the data depend on (sizes, seeds, a version number).
+    index : bool
+        Whether to store each DataFrame's index.
+
+    Returns
+    -------
+    str
+        The folder's location, for ``dd.read_parquet``, :func:`list_files` or :func:`local_copy`.
+    """
+    folder = data_url(name)
+    fs, path = _filesystem(folder)
+    params = {**params, "n_partitions": n_partitions}
+    if _already_written(fs, path, n_partitions, params):
+        return folder
+    fs.makedirs(path, exist_ok=True)
+    old = fs.glob(posixpath.join(path, "*"))
+    if old:
+        fs.rm(old, recursive=True)
+    for part in range(n_partitions):
+        with fs.open(posixpath.join(path, f"part-{part:05d}.parquet"), "wb") as out:
+            make_partition(part).to_parquet(out, index=index)
+    fs.pipe_file(posixpath.join(path, "_params.json"), json.dumps(params).encode())
+    return folder
 
 
 def write_game_features(
@@ -120,31 +296,29 @@ def write_game_features(
     n_partitions: int,
     seed: int = 0,
     name: str | None = None,
-) -> Path:
-    """Write the game features as ``n_partitions`` parquet files and return their folder.
+) -> str:
+    """Write the game features as ``n_partitions`` parquet files; return their folder's location.
 
-    Each partition is generated from its own seed (``seed`` + partition number), so a partition
-    is the same whatever the number of rows of the others, and the files can be streamed one by
-    one. A folder written earlier with the same parameters is reused as it is.
+    The folder is ``name`` (default: one named after the parameters) in :func:`data_url`. Each
+    partition is generated from its own seed (``seed`` + partition number), so a partition is
+    the same whatever the number of rows of the others, and the files can be streamed one by
+    one. A folder written earlier with the same parameters is reused as it is
+    (:func:`write_partitions`).
     """
     if n_partitions < 1 or n_partitions > n_rows:
         raise ValueError(
             f"n_partitions={n_partitions!r} must be between 1 and n_rows={n_rows!r}."
         )
-    params = {"n_rows": n_rows, "n_partitions": n_partitions, "seed": seed, "version": 1}
-    folder = data_dir() / (name or f"game_features_{n_rows}_{n_partitions}_{seed}")
-    if _cache_is_valid(folder, params):
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("part-*.parquet"):
-        old.unlink()
     bounds = [round(i * n_rows / n_partitions) for i in range(n_partitions + 1)]
-    for part, (start, stop) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-        frame = game_features_frame(stop - start, seed=seed * 100_003 + part)
-        frame.index = frame.index + start
-        frame.to_parquet(folder / f"part-{part:05d}.parquet")
-    (folder / "_params.json").write_text(json.dumps(params))
-    return folder
+
+    def partition(part: int):
+        frame = game_features_frame(bounds[part + 1] - bounds[part], seed=seed * 100_003 + part)
+        frame.index = frame.index + bounds[part]
+        return frame
+
+    return write_partitions(name or f"game_features_{n_rows}_{n_partitions}_{seed}",
+                            n_partitions, partition,
+                            {"n_rows": n_rows, "seed": seed, "version": 1})
 
 
 def digits_images(augment_copies: int = 0, seed: int = 0):

@@ -86,6 +86,17 @@ def text(*, es: str, en: str, lang: str | None = None) -> str:
     return {"es": es, "en": en}[resolve(lang)]
 
 
+def warn(*, es: str, en: str, category: type[Warning] = UserWarning, stacklevel: int = 2) -> None:
+    """``warnings.warn`` with the message in the lesson's language (:func:`text`).
+
+    ``stacklevel`` counts as for ``warnings.warn`` from the caller: 2 points at whoever called
+    the function that calls this.
+    """
+    import warnings
+
+    warnings.warn(text(es=es, en=en), category, stacklevel=stacklevel + 1)
+
+
 def word(key: str, lang: str | None = None) -> str:
     """A word from :data:`WORDS` in ``lang`` (or the current language)."""
     return WORDS[key][resolve(lang)]

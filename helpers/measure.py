@@ -2,8 +2,9 @@
 
 A Dask computation runs in other processes (the workers, the scheduler, a Spark JVM), so
 measuring only the notebook's own process would miss most of the work. :func:`measure` samples
-the whole process tree below the kernel, plus the workers and scheduler of a client you pass
-when they live on this machine::
+the whole process tree below the kernel, plus the workers and scheduler of a client you pass:
+on this machine from here, on other machines from the workers themselves (a sampler thread in
+each worker and in the scheduler, started and collected with ``client.run``)::
 
     from helpers.measure import measure, Results
 
@@ -26,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
-from helpers.i18n import resolve, text
+from helpers.i18n import resolve, text, warn
 
 MIB = 2**20
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -221,6 +222,90 @@ class _TreeSampler:
         return len(self.cpu_last)
 
 
+#: Samplers running inside a worker or scheduler process, by token (see :func:`measure`).
+_REMOTE_SAMPLERS: dict[str, _TreeSampler] = {}
+
+
+#: A remote sampler stops itself after this many seconds, in case nobody stops it (the kernel
+#: died in the middle of a measurement).
+REMOTE_SAMPLER_MAX_S = 3600.0
+
+
+def _start_remote_sampler(token: str, interval: float,
+                          max_s: float = REMOTE_SAMPLER_MAX_S) -> None:
+    """Run on a worker or the scheduler: sample this process and its children until stopped
+    (or for ``max_s`` seconds at most)."""
+    sampler = _TreeSampler([os.getpid()], interval)
+    sampler.start()
+    _REMOTE_SAMPLERS[token] = sampler
+    expiry = threading.Timer(max_s, sampler._stop.set)
+    expiry.daemon = True
+    expiry.start()
+
+
+def _stop_remote_sampler(token: str) -> dict | None:
+    """Run on a worker or the scheduler: stop the sampler ``token``; return what it found
+    (``None`` for a process that started after the measurement, e.g. a restarted worker)."""
+    sampler = _REMOTE_SAMPLERS.pop(token, None)
+    if sampler is None:
+        return None
+    sampler.stop()
+    return {"cpu_s": sampler.cpu_seconds, "peak": sampler.peak_rss,
+            "start": sampler.start_rss, "processes": sampler.process_count}
+
+
+class _RemoteSamplers:
+    """Samplers in the client's workers and scheduler that run on other machines.
+
+    Each remote process samples itself and its children (a worker's DDP ranks or DataLoader
+    processes) every ``interval`` seconds and reports its own peak: the cluster side is measured
+    where it runs, not guessed from here.
+    """
+
+    def __init__(self, client, interval: float) -> None:
+        import uuid
+
+        self.client = client
+        self.token = uuid.uuid4().hex
+        self.workers = [address for address in client.scheduler_info()["workers"]
+                        if not _is_local(address)]
+        self.on_scheduler = not _is_local(client.scheduler.address)
+        self.interval = interval
+
+    def start(self) -> None:
+        if self.workers:
+            self.client.run(_start_remote_sampler, self.token, self.interval,
+                            workers=self.workers)
+        if self.on_scheduler:
+            self.client.run_on_scheduler(_start_remote_sampler, self.token, self.interval)
+
+    def stop(self) -> list[dict]:
+        """Stop every sampler started; return what each found. A worker that died meanwhile
+        (or cannot be reached) is left out, with a warning: its part is missing."""
+        found, failed = [], []
+        if self.workers:
+            try:
+                replies = self.client.run(_stop_remote_sampler, self.token,
+                                          workers=self.workers, on_error="return")
+                found += [r for r in replies.values() if not isinstance(r, BaseException)]
+                failed += [a for a, r in replies.items() if isinstance(r, BaseException)]
+            except Exception:  # noqa: BLE001 -- the measurement must not hide the block's error
+                failed += self.workers
+        if self.on_scheduler:
+            try:
+                found.append(self.client.run_on_scheduler(_stop_remote_sampler, self.token))
+            except Exception:  # noqa: BLE001
+                failed.append(self.client.scheduler.address)
+        if failed:
+            warn(
+                es=f"measure: sin datos de {', '.join(failed)} (ya no responde); la medición "
+                   f"no incluye esa parte del clúster.",
+                en=f"measure: no data from {', '.join(failed)} (no longer answers); the "
+                   f"measurement leaves out that part of the cluster.",
+                category=RuntimeWarning, stacklevel=4)
+        return [f for f in found if f is not None]
+
+
 @contextmanager
 def measure(
     label: str,
@@ -232,23 +317,37 @@ def measure(
     """Measure the block inside ``with``: wall time, CPU time and peak RSS.
 
     The sampled processes are this kernel and all its children (a LocalCluster's nanny and
-    worker processes, a Spark JVM), plus the scheduler and workers of ``client`` that run on this
-    machine (an external cluster). The :class:`Measurement` is filled in when the block ends and
-    added to ``results`` if one is given.
+    worker processes, a Spark JVM), plus the scheduler and workers of ``client``: those on this
+    machine are sampled from here; those on other machines (an external cluster) sample
+    themselves and report at the end (the client must come from
+    :func:`helpers.cluster.get_client`, which sends them this module). The :class:`Measurement`
+    is filled in when the block ends and added to ``results`` if one is given.
+
+    Peak memory is the peak of everything on this machine plus each other machine's own peak:
+    machines peak at slightly different moments, so on a cluster of several machines it is an
+    upper bound of the true simultaneous peak. ``extra["cluster_peak_mib"]`` holds the part of
+    the other machines.
     """
     roots = [os.getpid(), *(cluster_pids(client) if client is not None else [])]
     sampler = _TreeSampler(roots, interval)
+    remote = _RemoteSamplers(client, max(interval, 0.1)) if client is not None else None
     measurement = Measurement(label=label)
     sampler.start()
     started = time.perf_counter()
     try:
+        if remote is not None:
+            remote.start()
         yield measurement
     finally:
         measurement.wall_s = time.perf_counter() - started
         sampler.stop()
-        measurement.cpu_s = sampler.cpu_seconds
-        measurement.peak_mib = sampler.peak_rss / MIB
-        measurement.start_mib = sampler.start_rss / MIB
-        measurement.processes = sampler.process_count
+        elsewhere = remote.stop() if remote is not None else []
+        measurement.cpu_s = sampler.cpu_seconds + sum(r["cpu_s"] for r in elsewhere)
+        remote_peak = sum(r["peak"] for r in elsewhere)
+        measurement.peak_mib = (sampler.peak_rss + remote_peak) / MIB
+        measurement.start_mib = (sampler.start_rss + sum(r["start"] for r in elsewhere)) / MIB
+        measurement.processes = sampler.process_count + sum(r["processes"] for r in elsewhere)
+        if elsewhere:
+            measurement.extra["cluster_peak_mib"] = remote_peak / MIB
         if results is not None:
             results.add(measurement)

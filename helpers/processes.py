@@ -32,8 +32,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from helpers.i18n import text
 
@@ -45,6 +46,22 @@ STOP_TIMEOUT_S = 15.0
 START_TIMEOUT_S = 120.0
 #: multiprocessing's helper process, which a nanny may start next to its worker process.
 _HELPER_PROCESSES = ("resource_tracker",)
+
+
+class Placement(NamedTuple):
+    """Where a process runs: the IP address its servers listen on, and the argv prefix that
+    starts a command there (empty: this machine, as it is).
+
+    Examples
+    --------
+    >>> Placement()
+    Placement(host='127.0.0.1', wrapper=())
+    >>> Placement("10.213.7.2", ("ip", "netns", "exec", "dcn7-scheduler"))[0]
+    '10.213.7.2'
+    """
+
+    host: str = LOOPBACK
+    wrapper: Sequence[str] = ()
 
 
 def dask_command() -> list[str]:
@@ -181,9 +198,10 @@ class DaskProcesses:
     """Named ``dask scheduler`` and ``dask worker`` processes started from this Python.
 
     Every server they open (scheduler, dashboard, nanny, worker, and their HTTP endpoints)
-    listens on 127.0.0.1 only. Each process runs in a session of its own: interrupting the
-    kernel (Ctrl-C) does not reach them, and stopping one stops its children too. Its output goes
-    to ``<workdir>/<name>.log``.
+    listens on 127.0.0.1 only, unless a process is given another ``host`` (and a ``wrapper``
+    that runs it on that host, see :class:`Placement`). Each process runs in a session of its
+    own: interrupting the kernel (Ctrl-C) does not reach them, and stopping one stops its
+    children too. Its output goes to ``<workdir>/<name>.log``.
 
     Parameters
     ----------
@@ -218,10 +236,14 @@ class DaskProcesses:
         self.kinds: dict[str, str] = {}
         #: scheduler name -> what it wrote to its scheduler file (address, services...).
         self.schedulers: dict[str, dict] = {}
+        #: name -> the IP address the process listens on.
+        self.hosts: dict[str, str] = {}
 
     # starting ---------------------------------------------------------------------------------
 
-    def launch(self, name: str, *args: str, env: dict | None = None) -> subprocess.Popen:
+    def launch(self, name: str, *args: str, env: dict | None = None,
+               wrapper: Sequence[str] = (), program: Sequence[str] | None = None
+               ) -> subprocess.Popen:
         """Run ``dask <args>`` in the background as ``name``; its output goes to ``name.log``.
 
         Parameters
@@ -232,13 +254,21 @@ class DaskProcesses:
             The arguments of the ``dask`` program, e.g. ``"scheduler", "--port", "0"``.
         env : dict, optional
             Extra environment variables for this process only.
+        wrapper : sequence of str
+            An argv prefix that runs the command elsewhere, e.g. on another host
+            (:meth:`tools.private_network.PrivateNetwork.run_on`). It must exec the command
+            (not fork it), so that stopping the process group reaches it.
+        program : sequence of str, optional
+            The program to run instead of ``dask`` (:func:`dask_command`), e.g.
+            ``[sys.executable, "-m", "moto.server"]``.
         """
         if name in self.processes:
             raise ValueError(f"a process named {name!r} is already running: stop it first")
         log = open(self.workdir / f"{name}.log", "w")  # the child keeps its own copy
         try:
             proc = subprocess.Popen(
-                [*dask_command(), *map(str, args)],
+                [*wrapper, *(dask_command() if program is None else program),
+                 *map(str, args)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 cwd=self.workdir, env={**self.env, **(env or {})},
                 start_new_session=True,
@@ -250,7 +280,8 @@ class DaskProcesses:
 
     def start_scheduler(self, name: str = "scheduler", *, protocol: str = "tcp",
                         idle_timeout: str = "1 hour", args: Sequence[str] = (),
-                        env: dict | None = None, timeout: float = START_TIMEOUT_S) -> str:
+                        env: dict | None = None, timeout: float = START_TIMEOUT_S,
+                        host: str = LOOPBACK, wrapper: Sequence[str] = ()) -> str:
         """Start ``dask scheduler`` on 127.0.0.1 (any free port); return its address.
 
         The scheduler writes its address (and its dashboard's port) to ``<name>.json`` once it
@@ -271,6 +302,10 @@ class DaskProcesses:
             Extra environment variables for this process.
         timeout : float
             Seconds to wait for the address.
+        host : str
+            The IP address the scheduler and its dashboard listen on.
+        wrapper : sequence of str
+            An argv prefix that runs it on that host (see :meth:`launch`).
 
         Raises
         ------
@@ -281,10 +316,10 @@ class DaskProcesses:
         """
         scheduler_file = self.workdir / f"{name}.json"
         scheduler_file.unlink(missing_ok=True)
-        self.launch(name, "scheduler", "--protocol", protocol, "--host", LOOPBACK, "--port", "0",
-                    "--dashboard-address", f"{LOOPBACK}:0", "--scheduler-file", scheduler_file,
-                    "--idle-timeout", idle_timeout, *args, env=env)
-        self.kinds[name] = "scheduler"
+        self.launch(name, "scheduler", "--protocol", protocol, "--host", host, "--port", "0",
+                    "--dashboard-address", f"{host}:0", "--scheduler-file", scheduler_file,
+                    "--idle-timeout", idle_timeout, *args, env=env, wrapper=wrapper)
+        self.kinds[name], self.hosts[name] = "scheduler", host
         proc, deadline = self.processes[name], time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
@@ -301,19 +336,20 @@ class DaskProcesses:
             time.sleep(0.05)
 
     def dashboard_link(self, name: str = "scheduler") -> str:
-        """The dashboard of scheduler ``name`` (it listens on 127.0.0.1 only)."""
+        """The dashboard of scheduler ``name`` (on its host: 127.0.0.1 unless told otherwise)."""
         port = self.schedulers[name].get("services", {}).get("dashboard")
-        return f"http://{LOOPBACK}:{port}/status"
+        return f"http://{self.hosts.get(name, LOOPBACK)}:{port}/status"
 
     def start_worker(self, name: str, scheduler_address: str, *, nthreads: int = 1,
                      memory_limit: int | str = "700MiB", nanny: bool = True,
                      resources: dict | None = None, death_timeout: str = "60s",
-                     args: Sequence[str] = (), env: dict | None = None) -> subprocess.Popen:
+                     args: Sequence[str] = (), env: dict | None = None, host: str = LOOPBACK,
+                     wrapper: Sequence[str] = ()) -> subprocess.Popen:
         """Start ``dask worker`` ``name`` connected to ``scheduler_address``.
 
-        It listens on 127.0.0.1 only, has no dashboard of its own, keeps its scratch space (and
-        what it spills to disk) in ``<workdir>/<name>``, and exits if its scheduler has been gone
-        for ``death_timeout``. It does not wait for the worker to register: see
+        It listens on 127.0.0.1 only (or ``host``), has no dashboard of its own, keeps its scratch
+        space (and what it spills to disk) in ``<workdir>/<name>``, and exits if its scheduler has
+        been gone for ``death_timeout``. It does not wait for the worker to register: see
         :meth:`wait_for_workers` (or ``client.wait_for_workers``).
 
         Parameters
@@ -337,16 +373,21 @@ class DaskProcesses:
             More ``dask worker`` options.
         env : dict, optional
             Extra environment variables for this process.
+        host : str
+            The IP address its nanny and worker listen on.
+        wrapper : sequence of str
+            An argv prefix that runs it on that host (see :meth:`launch`).
         """
-        options = ["worker", scheduler_address, "--name", name, "--host", LOOPBACK,
-                   "--dashboard-address", f"{LOOPBACK}:0", "--no-dashboard",
+        options = ["worker", scheduler_address, "--name", name, "--host", host,
+                   "--dashboard-address", f"{host}:0", "--no-dashboard",
                    "--nthreads", str(nthreads), "--memory-limit", str(memory_limit),
                    "--nanny" if nanny else "--no-nanny", "--death-timeout", death_timeout,
                    "--local-directory", self.workdir / name]
         if resources:
             options += ["--resources", " ".join(f"{k}={v}" for k, v in resources.items())]
-        proc = self.launch(name, *options, *args, env=env)
+        proc = self.launch(name, *options, *args, env=env, wrapper=wrapper)
         self.kinds[name] = "worker" if nanny else "worker-no-nanny"
+        self.hosts[name] = host
         return proc
 
     def wait_for_workers(self, scheduler_address: str, n_workers: int, *,
@@ -382,19 +423,37 @@ class DaskProcesses:
 
     def start_cluster(self, worker_names: Sequence[str], *, nthreads: int = 1,
                       memory_limit: int | str = "700MiB", idle_timeout: str = "1 hour",
-                      death_timeout: str = "60s", timeout: float = START_TIMEOUT_S) -> str:
+                      death_timeout: str = "60s", timeout: float = START_TIMEOUT_S,
+                      placements: Mapping[str, Placement] | None = None) -> str:
         """Start a scheduler named ``"scheduler"`` and one worker per name; wait for them all.
+
+        Parameters
+        ----------
+        worker_names : sequence of str
+            One worker per name.
+        nthreads, memory_limit, death_timeout
+            Of every worker (see :meth:`start_worker`).
+        idle_timeout : str
+            Of the scheduler (see :meth:`start_scheduler`).
+        timeout : float
+            Seconds to wait for the scheduler and then for every worker.
+        placements : mapping of str to Placement, optional
+            Where each process runs, by name (``"scheduler"`` and the worker names). Those not
+            in it run here, on 127.0.0.1.
 
         Returns
         -------
         str
             The scheduler's address.
         """
+        placements = placements or {}
         deadline = time.monotonic() + timeout
-        address = self.start_scheduler(idle_timeout=idle_timeout, timeout=timeout)
+        address = self.start_scheduler(idle_timeout=idle_timeout, timeout=timeout,
+                                       **placements.get("scheduler", Placement())._asdict())
         for name in worker_names:
             self.start_worker(name, address, nthreads=nthreads, memory_limit=memory_limit,
-                              death_timeout=death_timeout)
+                              death_timeout=death_timeout,
+                              **placements.get(name, Placement())._asdict())
         self.wait_for_workers(address, len(worker_names),
                               timeout=max(deadline - time.monotonic(), 1.0))
         return address

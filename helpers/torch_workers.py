@@ -141,6 +141,21 @@ def worker_host(address: str) -> str:
     return address.split("://")[-1].rsplit(":", 1)[0]
 
 
+def interface_of(ip: str) -> str | None:
+    """The name of this machine's network interface that holds address ``ip`` (``None`` if none).
+
+    ``gloo`` sends its all-reduces through one interface, which by default it picks from the
+    machine's host name: on a machine with several networks (or a test network) that may be one
+    the other ranks cannot reach. :func:`run_ddp_rank` points it at the worker's own address.
+    """
+    import psutil
+
+    for name, addresses in psutil.net_if_addrs().items():
+        if any(address.address == ip for address in addresses):
+            return name
+    return None
+
+
 def ddp_meeting_point(client, worker: str) -> tuple[str, int]:
     """Where the ranks of a PyTorch process group meet: ``worker``'s host and a free port on it.
 
@@ -191,7 +206,9 @@ def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: i
     * the ranks meet at ``host:port`` through PyTorch's ``TCPStore``; rank 0 creates it on a
       socket bound to ``host`` only (by default the store would listen on every network
       interface of the machine);
-    * ``gloo`` is PyTorch's collective backend for CPUs;
+    * ``gloo`` is PyTorch's collective backend for CPUs; it talks to the other ranks through
+      the network interface of this worker's own address (``GLOO_SOCKET_IFNAME``, see
+      :func:`interface_of`), the one the other workers reach it at;
     * **no rank waits forever**: the rendezvous and every collective give up after
       ``timeout_s`` seconds with an error (``torch.distributed.DistStoreError`` when the others
       never reach the meeting point, a ``RuntimeError`` naming the timed-out operation when a
@@ -229,9 +246,18 @@ def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: i
         If ``timeout_s`` is not a finite number greater than 0 (a rank must never be allowed to
         wait forever).
     """
+    import os
+
     import torch.distributed as dist
+    from distributed import get_worker
 
     timeout = bounded_timeout(timeout_s)
+    try:
+        interface = interface_of(worker_host(get_worker().address))
+    except ValueError:  # not on a Dask worker (a test): gloo picks the interface itself
+        interface = None
+    if interface is not None:
+        os.environ["GLOO_SOCKET_IFNAME"] = interface
     if rank == 0:
         listener = socket.create_server((host, port))
         store = dist.TCPStore(host, port, world_size, True, timeout,

@@ -132,3 +132,74 @@ def test_dashboard_link_uses_jupyterhub_proxy(monkeypatch):
 def test_summary_mentions_workers_and_dashboard(local_client):
     text = cluster.cluster_summary(local_client)
     assert "2 workers" in text and "127.0.0.1" in text
+
+
+# --- an external scheduler -------------------------------------------------------------------
+
+@pytest.fixture
+def outside_cluster(monkeypatch):
+    """A cluster get_client did not start, reached through DASK_SCHEDULER_ADDRESS."""
+    from distributed import LocalCluster
+
+    close_client()
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, memory_limit="400MiB") as outside:
+        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", outside.scheduler_address)
+        yield outside
+        close_client()
+
+
+def test_external_cluster_gets_helpers_and_a_warning_for_local_arguments(outside_cluster):
+    with pytest.warns(UserWarning, match=r"get_client\(n_workers=3\): ignored.*external"):
+        client = get_client(n_workers=3)
+    assert cluster.worker_count(client) == 1  # the cluster's size, not the argument's
+
+    def helpers_origin():
+        import helpers
+
+        return helpers.__file__
+
+    # Both sides import the helpers package from the uploaded zip, not from a checkout.
+    assert all(".zip" in origin for origin in client.run(helpers_origin).values())
+    assert ".zip" in client.run_on_scheduler(helpers_origin)
+    plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.plugins))
+    assert plugins.count(cluster.HELPERS_PLUGIN) == 1
+    close_client()
+    client = get_client()  # connecting again does not upload another copy
+    plugins = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.plugins))
+    assert [p for p in plugins if "helpers" in p] == [cluster.HELPERS_PLUGIN]
+
+
+def test_dask_config_names_the_scheduler_too(outside_cluster, monkeypatch):
+    import dask
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS")
+    assert cluster.scheduler_address() == ""
+    with dask.config.set({"scheduler-address": outside_cluster.scheduler_address}):
+        assert cluster.uses_external_cluster()
+        assert get_client().scheduler.address == outside_cluster.scheduler_address
+
+
+class _SkewedClient:
+    """Answers check_versions like a cluster whose worker has another pandas."""
+
+    def __init__(self, worker_pandas):
+        self.worker_pandas = worker_pandas
+
+    def run_on_scheduler(self, probe, packages):
+        return probe(packages)
+
+    def run(self, probe, packages):
+        found = probe(packages)
+        return {"tcp://10.0.0.3:4000": {**found, "pandas": self.worker_pandas}}
+
+
+@pytest.mark.parametrize("worker_pandas", ["1.5.3", None])
+def test_version_skew_is_caught_with_what_to_do(worker_pandas):
+    import pandas
+
+    with pytest.raises(RuntimeError, match=(
+            rf"(?s)same versions.*pandas: notebook {pandas.__version__}.*"
+            rf"worker tcp://10.0.0.3:4000 {worker_pandas or '-'}.*Install the notebook's")):
+        cluster.check_versions(_SkewedClient(worker_pandas))
+    cluster.check_versions(_SkewedClient(pandas.__version__))  # same versions: no error

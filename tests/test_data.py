@@ -1,5 +1,7 @@
 """helpers.data: deterministic generators, parquet cache, bundled digits."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -30,13 +32,62 @@ def test_game_features_are_deterministic_and_learnable():
 
 def test_write_game_features_partitions_and_cache(tmp_data_dir):
     folder = data.write_game_features(10_000, 4, seed=2)
-    files = sorted(folder.glob("part-*.parquet"))
-    assert len(files) == 4
+    assert Path(folder).parent == tmp_data_dir  # local by default: a plain path
+    files = [Path(f) for f in data.list_files(folder)]
+    assert [f.name for f in files] == [f"part-{i:05d}.parquet" for i in range(4)]
     frame = pd.concat(pd.read_parquet(f) for f in files)
     assert len(frame) == 10_000 and frame.index.is_unique
     stamp = files[0].stat().st_mtime_ns
     assert data.write_game_features(10_000, 4, seed=2) == folder
     assert files[0].stat().st_mtime_ns == stamp, "cache was not reused"
+    assert data.local_copy(folder) == Path(folder), "a local location needs no copy"
+    # Other parameters: the folder is rewritten, without files of the old version left over.
+    data.write_game_features(9_000, 3, seed=2, name=Path(folder).name)
+    assert len(data.list_files(folder)) == 3
+
+
+@pytest.fixture
+def memory_location(monkeypatch):
+    """A remote data location: fsspec's in-memory file system stands in for an object store."""
+    import fsspec
+
+    monkeypatch.setenv("COURSE_DATA_URL", "memory://course-data/data")
+    yield "memory://course-data/data"
+    fsspec.filesystem("memory").rm("/course-data", recursive=True)
+
+
+def test_a_remote_location_is_written_listed_and_copied(memory_location, tmp_data_dir):
+    import fsspec
+
+    folder = data.write_game_features(6_000, 3, seed=1, name="players")
+    assert folder == memory_location + "/players" and data.is_remote(folder)
+    files = data.list_files(folder)
+    # Each file keeps its protocol, so that a worker on another machine can open it.
+    assert [f.split("://")[0] for f in files] == ["memory"] * 3
+    assert [f.split("course-data/data/players/")[1] for f in files] == [
+        f"part-{i:05d}.parquet" for i in range(3)]
+    assert not list(tmp_data_dir.glob("**/*.parquet")), "nothing written to the local disk"
+    memory = fsspec.filesystem("memory")
+    written = memory.info(files[0])["created"]
+    assert data.write_game_features(6_000, 3, seed=1, name="players") == folder
+    assert memory.info(files[0])["created"] == written, "cache was not reused"
+
+    copy = data.local_copy(folder)
+    assert copy.parent == tmp_data_dir / data.COPIES_FOLDER
+    assert sorted(p.name for p in copy.glob("part-*.parquet")) == [Path(f).name for f in files]
+    pd.testing.assert_frame_equal(pd.read_parquet(copy),
+                                  pd.concat(pd.read_parquet(f) for f in files))
+    stamp = (copy / "part-00000.parquet").stat().st_mtime_ns
+    assert data.local_copy(folder) == copy
+    assert (copy / "part-00000.parquet").stat().st_mtime_ns == stamp, "copy made twice"
+    data.write_game_features(4_000, 2, seed=1, name="players")  # the location changes...
+    assert sorted(p.name for p in data.local_copy(folder).glob("part-*")) == [
+        "part-00000.parquet", "part-00001.parquet"]              # ...and so does the copy
+
+
+def test_listing_an_empty_folder_says_so(tmp_data_dir):
+    with pytest.raises(FileNotFoundError, match="No part-\\*.parquet files"):
+        data.list_files(data.data_url("nothing_here"))
 
 
 def test_read_with_dask_dataframe():

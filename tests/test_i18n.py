@@ -68,3 +68,22 @@ def test_helper_errors_follow_the_language(monkeypatch):
     monkeypatch.setenv("COURSE_SIZE", "huge")
     with pytest.raises(ValueError, match="no es un tamaño del curso"):
         current_size()
+
+
+def test_warn_speaks_the_lesson_language_and_points_at_the_caller():
+    import warnings
+
+    from helpers.i18n import set_language, warn
+
+    def library_function():
+        warn(es="cuidado", en="careful", stacklevel=2)
+
+    set_language("es")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            library_function()
+    finally:
+        set_language("en")
+    assert [str(w.message) for w in caught] == ["cuidado"]
+    assert caught[0].category is UserWarning and caught[0].filename == __file__

@@ -64,3 +64,34 @@ def test_measurement_is_recorded_even_when_the_block_fails():
     with pytest.raises(RuntimeError), measure("fails", results):
         raise RuntimeError("boom")
     assert results["fails"].wall_s >= 0
+
+
+def test_workers_on_other_machines_measure_themselves(local_client, monkeypatch):
+    """Workers that are not on this machine sample themselves: their memory and CPU count."""
+    from helpers import measure as measure_module
+
+    def hold_memory():
+        import time
+
+        import numpy as np
+
+        block = np.ones(150 * 2**20 // 8)
+        time.sleep(0.6)
+        return float(block[0])
+
+    # Pretend every address is another machine's: nothing is sampled from here but the kernel.
+    monkeypatch.setattr(measure_module, "_is_local", lambda address: False)
+    with measure("remote", client=local_client, interval=0.05) as m:
+        local_client.submit(hold_memory, pure=False).result()
+    assert m.processes >= 4  # kernel (here) + 2 workers + the scheduler (there)
+    peaks = m.extra["cluster_peak_mib"]
+    with measure("remote idle", client=local_client, interval=0.05) as idle:
+        time.sleep(0.6)
+    assert peaks - idle.extra["cluster_peak_mib"] > 120, "the worker's allocation was missed"
+
+    def samplers_left():
+        from helpers.measure import _REMOTE_SAMPLERS
+
+        return len(_REMOTE_SAMPLERS)
+
+    assert set(local_client.run(samplers_left).values()) == {0}, "samplers left running"

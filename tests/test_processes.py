@@ -132,7 +132,7 @@ def test_scheduler_that_dies_reports_its_log(fake_dask):
 def test_scheduler_and_worker_options(monkeypatch):
     launched = []
     monkeypatch.setattr(hp.DaskProcesses, "launch",
-                        lambda self, name, *args, env=None: launched.append((name, args)))
+                        lambda self, name, *args, **kwargs: launched.append((name, args)))
     procs = hp.DaskProcesses()
     procs.start_worker("worker-small", "tls://127.0.0.1:9", memory_limit="400MiB",
                        nanny=False, resources={"SMALL": 1, "GPU": 2}, args=["--x", "y"])
@@ -148,6 +148,43 @@ def test_scheduler_and_worker_options(monkeypatch):
     assert args[-2:] == ("--x", "y")
     assert procs.kinds["worker-small"] == "worker-no-nanny"
     procs.close()
+
+
+@posix_only
+def test_a_process_can_listen_on_another_host_through_a_wrapper(fake_dask):
+    """``host`` reaches the options and the dashboard link; ``wrapper`` prefixes the argv and
+    execs the program, which keeps the PID and the process group that stop() signals."""
+    wrapper = ("env", "COURSE_WRAPPED=1")
+    with hp.DaskProcesses() as procs:
+        address = procs.start_scheduler(host="10.213.7.3", wrapper=wrapper, timeout=10)
+        worker = procs.start_worker("worker-a", address, host="10.213.7.4", wrapper=wrapper)
+        assert procs.dashboard_link() == "http://10.213.7.3:4321/status"
+        assert procs.hosts == {"scheduler": "10.213.7.3", "worker-a": "10.213.7.4"}
+        family = _family_pids(worker)  # the program and the child it starts (a nanny's worker)
+        for name, host in procs.hosts.items():
+            command = psutil.Process(procs.processes[name].pid).cmdline()
+            assert command[:2] == [sys.executable, str(fake_dask)]  # env exec'd it
+            assert command[command.index("--host") + 1] == host
+            assert psutil.Process(procs.processes[name].pid).environ()["COURSE_WRAPPED"] == "1"
+        assert os.getpgid(worker.pid) == worker.pid and len(family) == 2
+        procs.stop("worker-a", hard=True)
+        assert hp.still_running(family) == []
+
+
+def test_start_cluster_places_each_process(monkeypatch):
+    calls = []
+    monkeypatch.setattr(hp.DaskProcesses, "start_scheduler",
+                        lambda self, **kwargs: calls.append(("scheduler", kwargs)) or "tcp://s:1")
+    monkeypatch.setattr(hp.DaskProcesses, "start_worker",
+                        lambda self, name, address, **kwargs: calls.append((name, kwargs)))
+    monkeypatch.setattr(hp.DaskProcesses, "wait_for_workers", lambda self, *a, **k: None)
+    with hp.DaskProcesses() as procs:
+        procs.start_cluster(["w-0", "w-1"], placements={
+            "scheduler": hp.Placement("10.0.0.2", ("on", "s")),
+            "w-0": hp.Placement("10.0.0.3", ("on", "w"))})
+    placed = {name: (kwargs["host"], tuple(kwargs["wrapper"])) for name, kwargs in calls}
+    assert placed == {"scheduler": ("10.0.0.2", ("on", "s")), "w-0": ("10.0.0.3", ("on", "w")),
+                      "w-1": (hp.LOOPBACK, ())}
 
 
 # --- launch_cluster: DASK_SCHEDULER_ADDRESS and re-runs -----------------------------------------

@@ -186,3 +186,11 @@ def test_a_collective_waits_no_longer_than_the_timeout():
     # 3 s of timeout (plus the rendezvous), not the 60 s that the peer stays away.
     assert elapsed < 30
     assert not dist.is_initialized()
+
+
+def test_interface_of_finds_the_interface_that_holds_an_address():
+    import psutil
+
+    loopback = tw.interface_of("127.0.0.1")
+    assert loopback in psutil.net_if_addrs()
+    assert tw.interface_of("192.0.2.77") is None  # TEST-NET-1: on no machine's interface
