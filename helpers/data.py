@@ -247,7 +247,7 @@ def write_partitions(
     make_partition: Callable[[int], pd.DataFrame],
     params: dict,
     *,
-    index: bool = True,
+    index: bool | None = None,
 ) -> str:
     """Write ``make_partition(i)`` as ``part-{i:05d}.parquet`` for each partition; return the
     folder's location.
@@ -267,8 +267,9 @@ def write_partitions(
         ``make_partition(i)`` returns partition ``i`` as a pandas DataFrame.
     params : dict
         What the data depend on (sizes, seeds, a version number).
-    index : bool
-        Whether to store each DataFrame's index.
+    index : bool, optional
+        Whether to store each DataFrame's index, as for ``DataFrame.to_parquet``: ``None`` keeps a
+        ``RangeIndex`` as metadata only (no column), ``False`` drops it.
 
     Returns
     -------

@@ -228,7 +228,8 @@ def read_shard(path, batch_rows: int = READ_BATCH_ROWS) -> Iterator[tuple]:
                 step = index[0]["step"]
                 ids = index[0]["start"] + step * np.arange(first, first + len(frame), dtype="int64")
             else:
-                ids = frame.index.to_numpy(dtype="int64")
+                # A copy: arrow's zero-copy arrays are read-only, and torch wants writable ones.
+                ids = frame.index.to_numpy(dtype="int64", copy=True)
             first += len(frame)
             numeric, codes, labels = _columns(frame)
             yield ids, numeric, codes, labels

@@ -41,6 +41,10 @@ def test_write_game_features_partitions_and_cache(tmp_data_dir):
     assert data.write_game_features(10_000, 4, seed=2) == folder
     assert files[0].stat().st_mtime_ns == stamp, "cache was not reused"
     assert data.local_copy(folder) == Path(folder), "a local location needs no copy"
+    # The row ids are a RangeIndex kept as metadata, not a column (read-only when read back).
+    import pyarrow.parquet as pq
+
+    assert "__index_level_0__" not in pq.read_schema(files[1]).names
     # Other parameters: the folder is rewritten, without files of the old version left over.
     data.write_game_features(9_000, 3, seed=2, name=Path(folder).name)
     assert len(data.list_files(folder)) == 3
