@@ -278,7 +278,7 @@ def check_versions(client) -> None:
     notebook = probe(COURSE_PACKAGES)
     scheduler_side = {"python", "dask", "distributed", "cloudpickle"}
     on_scheduler = client.run_on_scheduler(probe, COURSE_PACKAGES)
-    versions = {text(es="notebook", en="notebook"): notebook,
+    versions = {"notebook": notebook,
                 text(es="planificador", en="scheduler"): {
                     k: (v if k in scheduler_side else notebook[k])
                     for k, v in on_scheduler.items()}}

@@ -45,6 +45,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers.data import DATA_URL_ENV_VAR
 from helpers.processes import ADDRESS_ENV_VAR, START_TIMEOUT_S, DaskProcesses, Placement
 from tools.private_network import PrivateNetwork, unavailable_reason
 
@@ -62,7 +63,6 @@ SCHEDULER_IDLE_TIMEOUT = "15 minutes"
 #: The object store: a bucket, the URL under which the course keeps its data, the store's port
 #: on its own host, and the region its clients name.
 STORE_BUCKET = "course-data"
-DATA_URL_ENV_VAR = "COURSE_DATA_URL"
 STORE_DATA_URL = f"s3://{STORE_BUCKET}/data"
 STORE_PORT = 5000
 STORE_REGION = "us-east-1"

@@ -68,6 +68,10 @@ CLIENT_ENV_KEYS = {"DASK_SCHEDULER_ADDRESS", "COURSE_DATA_URL", "AWS_ENDPOINT_UR
                    "NO_PROXY", "no_proxy"}
 ARTIFACTS = ROOT / "test-artifacts" / "external_cluster"
 MEMORY_LIMIT = "700MiB"
+#: Workers of the cluster the lessons run on: the most memory a lesson asks get_client() for on
+#: its local cluster (lesson 08: 900MiB). An external cluster ignores that argument, so one with
+#: smaller workers pauses them under lesson 08's widest models, and its pinned tasks then wait.
+LESSON_MEMORY_LIMIT = "900MiB"
 
 
 def _hex_ip(text: str) -> str:
@@ -378,7 +382,7 @@ def test_lesson_runs_unchanged_on_an_external_cluster(prefix, monkeypatch):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     executed = ARTIFACTS / path.name
     executed.unlink(missing_ok=True)
-    with external_cluster(n_workers=2) as cluster:
+    with external_cluster(n_workers=2, memory_limit=LESSON_MEMORY_LIMIT) as cluster:
         pids = cluster.pids()
         for name, value in cluster.client_env.items():  # what the notebook's kernel inherits
             monkeypatch.setenv(name, value)
