@@ -11,13 +11,17 @@ TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 OS     := $(shell uname -s)
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.course-installed
+# The course's language for `make lab`: LANG=es opens notebooks/es with JupyterLab's menus in
+# Spanish, anything else English. LANG is also the POSIX locale, so a shell with LANG=es_ES.UTF-8
+# gets Spanish too; COURSE_LANG=en|es overrides it (tools/lab_language.py says how it works).
+COURSE_LANG ?= $(LANG)
 # Notebooks are tested at the default size on a local cluster, whatever the shell says.
 TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
 NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider \
 	-p tools.system_programs -rs
 
-.PHONY: help venv system-deps lab test lint unit nbval test-browser test-cluster test-other-python test-latest notebooks images bench prepare \
-	clean-data
+.PHONY: help venv system-deps lab test lint unit nbval test-browser test-book test-cluster test-other-python test-latest notebooks images dashboard-pictures bench \
+	book prepare clean-data
 
 help: ## show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -41,12 +45,12 @@ venv: $(STAMP) ## create the course environment (.venv) if missing or outdated
 system-deps: ## check graphviz, Java 17+ and Chromium; install them where it can (root + apt)
 	@bash tools/system_deps.sh --browser --install
 
-lab: venv ## open JupyterLab on the course (with the Dask dashboard panel)
+lab: venv ## open JupyterLab on the course (Dask panel); LANG=es: lessons and menus in Spanish
 	@bash tools/system_deps.sh --warn-only
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
-		--LabApp.default_url=/lab/tree/notebooks $(LAB_ARGS)
+	$(BIN)/python -m tools.lab_language "$(COURSE_LANG)" -- $(BIN)/jupyter-lab \
+		--ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. $(LAB_ARGS)
 
-test: venv system-deps lint unit test-browser nbval test-cluster test-other-python ## run the whole test suite (what CI runs)
+test: venv system-deps lint unit test-browser test-book nbval test-cluster test-other-python ## run the whole test suite (what CI runs)
 
 lint: venv ## ruff over helpers, tests, tools and the lessons' code
 	$(BIN)/ruff check helpers tests tools images benchmarks notebooks/en
@@ -58,8 +62,11 @@ unit: venv ## helpers' unit tests and doctests, build-in-sync, language, environ
 nbval: venv ## re-run every committed notebook (both languages) and compare outputs
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
 
-test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its UI (screenshots)
-	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q
+test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its UI and watches its Dask panes (screenshots)
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q --ignore=tests/browser/test_book.py
+
+test-book: venv ## build the book and check it in headless Chromium
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser/test_book.py -q
 
 test-cluster: venv ## lessons 00 03-05 07-10 on `dask scheduler` + 2 `dask worker` + S3 store, each its own netns host (root; else 127.0.0.1)
 	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
@@ -73,8 +80,14 @@ test-latest: venv ## not in `make test`: newest releases in a throwaway env, uni
 notebooks: venv ## rebuild and execute both languages from lessons/ (LESSONS="03 04" for some)
 	$(BIN)/python -m tools.build_notebooks $(LESSONS)
 
+book: venv ## build the course as a static bilingual HTML book in build/book/html (open build/book/html/index.html)
+	$(BIN)/python -m tools.book
+
 images: venv ## redraw the pictures in images/ from their scripts
 	$(BIN)/python images/make_images.py
+
+dashboard-pictures: venv ## retake images/dashboard_{es,en}.png: lesson 00 + Dask panes mid-computation (Chromium)
+	$(TEST_ENV) $(BIN)/python -m images.dashboard_pictures
 
 bench: venv ## execute every notebook, record time/memory/speed-ups in benchmarks/results.md
 	$(BIN)/python benchmarks/run_benchmarks.py $(LESSONS)

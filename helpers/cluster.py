@@ -310,14 +310,17 @@ def _helpers_archive() -> str:
     from pathlib import Path
 
     package = Path(__file__).resolve().parent
-    sources = sorted(package.glob("*.py"))
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    sources = sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    names = [source.relative_to(package).as_posix() for source in sources]
+    digest = hashlib.sha256(b"".join(name.encode() + p.read_bytes()
+                                     for name, p in zip(names, sources, strict=True))
+                            ).hexdigest()[:12]
     archive = Path(tempfile.gettempdir()) / f"course_helpers_{digest}.zip"
     if not archive.exists():
         partial_archive = archive.with_suffix(f".{os.getpid()}.tmp")
         with zipfile.ZipFile(partial_archive, "w") as bundle:
-            for source in sources:
-                bundle.write(source, f"helpers/{source.name}")
+            for name, source in zip(names, sources, strict=True):
+                bundle.write(source, f"helpers/{name}")
         partial_archive.replace(archive)
     return str(archive)
 

@@ -83,3 +83,71 @@ def test_binder_base_environment_agrees_with_the_pins(rendered, tmp_path):
         resolve("Linux x86_64", "3.11", ("requirements.txt", str(left_alone)))
     except IndexUnreachable as error:
         pytest.skip(f"the package index can't be reached, not checked: {error}")
+
+
+# The README's Binder link per language: course/es or course/en (tools/lab_language.py, enabled by
+# binder/start) sets JupyterLab's interface language and opens that language's lessons.
+
+BINDER_LINK = ("https://mybinder.org/v2/gh/dask-ml-course/dask-ml-course/main"
+               "?urlpath=course/{lang}")
+TRANSLATION = "/lab/api/settings/@jupyterlab/translation-extension:plugin"
+
+
+@pytest.fixture(scope="module")
+def binder_server(tmp_path_factory):
+    """The server the way Binder starts it: binder/start, then the image's `jupyter notebook`."""
+    from conftest import NEUTRAL_ENV, running_lab
+
+    notebook = str(Path(sys.executable).parent / "jupyter-notebook")
+
+    def command(args: str) -> list[str]:
+        return ["bash", "binder/start", notebook, "--ServerApp.ip=127.0.0.1", *args.split()]
+
+    with running_lab(tmp_path_factory, "binder-server", command, NEUTRAL_ENV) as server:
+        yield server
+
+
+def _open(url: str) -> tuple[int, str]:
+    """(status, Location) of a GET of ``url``, redirects not followed."""
+    import urllib.error
+    import urllib.request
+
+    class Stop(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    try:
+        with urllib.request.build_opener(Stop).open(url, timeout=5) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location", "")
+
+
+def test_readme_has_a_binder_link_per_language():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for lang in ("es", "en"):
+        assert f"]({BINDER_LINK.format(lang=lang)})" in readme, lang
+
+
+def test_binder_links_set_the_interface_language_and_open_the_lessons(binder_server):
+    from conftest import api_get
+
+    base, token = binder_server.base, binder_server.token
+    setting_file = (binder_server.settings / "@jupyterlab" / "translation-extension"
+                    / "plugin.jupyterlab-settings")
+    # Without the token (or Binder's cookie) the route only sends to the login page.
+    status, location = _open(f"{base}/course/es")
+    assert status == 302 and "/login" in location and not setting_file.exists()
+    for lang, locale in (("es", "es_ES"), ("en", "en"), ("es", "es_ES")):
+        # Binder opens <server>/<urlpath>?token=...: the token goes on to JupyterLab's page.
+        status, location = _open(f"{base}/course/{lang}?token={token}")
+        assert (status, location) == (302, f"/lab/tree/notebooks/{lang}?token={token}")
+        setting = api_get(f"{base}{TRANSLATION}", token)
+        assert setting["settings"] == {"locale": locale}
+        # The server translates the settings' own texts too (user setting, unlike make lab's).
+        assert setting["schema"]["title"] == ("Idioma" if lang == "es" else "Language")
+    status, location = _open(f"{base}/course/es/00_introduction.ipynb?token={token}")
+    assert location == f"/lab/tree/notebooks/es/00_introduction.ipynb?token={token}"
+    assert _open(f"{base}/course/fr?token={token}")[0] == 404
+    pack = api_get(f"{base}/lab/api/translations/es_ES", token)
+    assert pack["data"]["jupyterlab"]["menu\x04File"] == ["Archivo"]

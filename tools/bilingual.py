@@ -30,6 +30,8 @@ import re
 import tokenize
 from pathlib import Path
 
+from tools.navigation import add_navigation
+
 LANGUAGES = ("es", "en")
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = ROOT / "lessons"
@@ -114,7 +116,7 @@ def split(notebook, lang: str, lesson: str):
             new.execution_count = None
         new["id"] = f"{lang}-{len(out.cells):03d}"
         out.cells.append(new)
-    return out
+    return add_navigation(out, lesson, lang)
 
 
 class TranslationError(ValueError):

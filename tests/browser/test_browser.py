@@ -3,31 +3,39 @@
 The test starts `make lab` on loopback with a token, opens a copy of lesson 00 in Debian's
 Chromium driven by Playwright (the system executable: browsers cannot be downloaded here), runs all
 cells from the Run menu, waits for the kernel to go idle, checks that no cell shows an error or
-stderr output and that no dialog opened, checks that the Dask sidebar panel (dask-labextension) is
-there, and saves screenshots under test-artifacts/browser/, next to browser-events.log (the page's
-kernel traffic, console errors and dialogs, for a failure).
+stderr output and that no dialog opened. Then it does what the lesson asks students to do with the
+dashboard: it runs the cells up to the lesson's computation again, finds the cluster with the
+magnifying glass of the Dask sidebar panel (dask-labextension), opens the Task Stream, Progress and
+Workers Memory panes, and runs the computation, which a worker plugin holds halfway
+(tools/lab_browser.py): the panes must show that very computation, unfinished. Screenshots go to
+test-artifacts/browser/, next to browser-events.log (the page's kernel traffic, the dashboard pages
+it loaded, console errors and dialogs, for a failure). The shared launching and driving code is in
+tools/lab_browser.py, which images/dashboard_pictures.py uses too.
 """
 
+import io
 import os
+import re
 import shutil
-import time
-from pathlib import Path
 
 import pytest
 from conftest import api_get
 
+from tools import lab_browser
 from tools.bilingual import ROOT
+from tools.lab_browser import CHROMIUM, CHROMIUM_ARGS, DASK_PANES  # noqa: F401  (other tests)
 
 LESSON = ROOT / "notebooks" / "en" / "00_introduction.ipynb"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 # The browser works on a copy: JupyterLab autosaves what it runs, and the committed notebook must
 # keep the outputs nbval compares against.
 LESSON_COPY = ARTIFACTS / LESSON.name
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Flags that keep Chromium from calling out to a network it cannot reach (and from sandboxing as
-# root in a container).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+#: The cell of lesson 00 that computes while students watch the dashboard.
+COMPUTATION = "show_progress(y)"
+#: Created to let the held computation go on (tools/lab_browser.py: hold_cluster).
+RELEASE_FLAG = ARTIFACTS / "release-held-computation"
+#: {dashboard page URL: HTTP status}, as the page loaded them.
+DASHBOARD_PAGES: dict[str, int] = {}
 
 if CHROMIUM is None:
     if os.environ.get("CI"):
@@ -37,110 +45,27 @@ if CHROMIUM is None:
 
 @pytest.fixture(scope="module")
 def page(lab_server):
-    from playwright.sync_api import sync_playwright
-
     base, token, _ = lab_server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(LESSON, LESSON_COPY)
     path = LESSON_COPY.relative_to(ROOT).as_posix()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        _log_kernel_traffic(page, ARTIFACTS / "browser-events.log")
+    with lab_browser.chromium_page(1400, 900) as page:
+        lab_browser.log_kernel_traffic(page, ARTIFACTS / "browser-events.log", DASHBOARD_PAGES)
         page.goto(f"{base}/lab?token={token}")
-        kernel_id = _open_notebook(page, path)
+        kernel_id = lab_browser.open_notebook(page, path)
         # Exactly one kernel session for the notebook, and it is the one the page talks to.
         sessions = [s for s in api_get(f"{base}/api/sessions", token) if s["path"] == path]
         assert [s["kernel"]["id"] for s in sessions] == [kernel_id], sessions
         yield page
-        browser.close()
-
-
-def _open_notebook(page, path: str) -> str:
-    """Open ``path`` once JupyterLab has loaded its kernel specs; return the id of its kernel.
-
-    Opened while the page is still loading (from a /lab/tree/<path> URL), JupyterLab 4.6 may try
-    to start the notebook's kernel before it knows the kernel specs: it then shows a "Select
-    Kernel" dialog and can end up with two kernels, one of them dead, so that Run All stops
-    after the first cell. A student's page is open long before, so the test waits like one.
-    The server exposes the app to the page (``--LabApp.expose_app_in_browser``) for this.
-    """
-    page.wait_for_function("() => window.jupyterapp !== undefined", timeout=90_000)
-    return page.evaluate("""async (path) => {
-        const app = window.jupyterapp;
-        await app.restored;
-        await app.serviceManager.ready;
-        await app.serviceManager.kernelspecs.ready;
-        await app.serviceManager.sessions.ready;
-        const panel = await app.commands.execute('docmanager:open', {path});
-        await panel.context.ready;
-        await panel.sessionContext.ready;
-        const kernel = panel.sessionContext.session.kernel;
-        const deadline = Date.now() + 90000;
-        while (kernel.status !== 'idle' || kernel.connectionStatus !== 'connected') {
-            if (Date.now() > deadline) {
-                throw new Error(`kernel ${kernel.status}, ${kernel.connectionStatus} after 90 s`);
-            }
-            await new Promise(resolve => setTimeout(resolve, 100));
-        }
-        return kernel.id;
-    }""", path)
-
-
-def _log_kernel_traffic(page, log_path: Path) -> None:
-    """Write the page's session/kernel requests, console errors and dialogs to ``log_path``.
-
-    A failure in the browser is hard to see from outside; this is its timeline.
-    """
-    log = log_path.open("w", buffering=1)
-    start = time.monotonic()
-
-    def write(kind: str, text: str) -> None:
-        log.write(f"{time.monotonic() - start:7.2f} {kind:8} {text}\n")
-
-    def on_response(response) -> None:
-        if "/api/sessions" in response.url or "/api/kernels" in response.url:
-            url = response.url.split("?")[0]
-            write("http", f"{response.request.method} {url} {response.status}")
-
-    page.on("response", on_response)
-    page.on("console", lambda m: m.type in ("error", "warning") and write(m.type, m.text[:500]))
-    page.on("websocket", lambda ws: write("ws-open", ws.url.split("?")[0]))
-    page.expose_function("__logDialog", lambda text: write("dialog", text[:300]))
-    page.add_init_script("""
-        new MutationObserver(() => {
-            for (const d of document.querySelectorAll('.jp-Dialog:not([data-logged])')) {
-                d.setAttribute('data-logged', '1');
-                window.__logDialog(d.innerText.replace(/\\s+/g, ' '));
-            }
-        }).observe(document, {childList: true, subtree: true});
-    """)
-
-
-def _kernel_status(page) -> str:
-    indicator = page.query_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator")
-    return indicator.get_attribute("data-status") if indicator else "unknown"
-
-
-def _prompts(page) -> list[str]:
-    return [p.inner_text().strip() for p in page.query_selector_all(".jp-CodeCell .jp-InputPrompt")]
 
 
 def test_run_all_cells_through_the_ui(page):
+    # The exercises' solutions are collapsed, prompt included: expand them, as a student does to
+    # read a solution, so that every cell's execution count can be seen.
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:show-all-cell-code')")
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
-    deadline = time.monotonic() + 180
-    while True:
-        time.sleep(1)
-        prompts = _prompts(page)
-        done = prompts and all(p.startswith("[") and p[1:-2].isdigit() for p in prompts)
-        if done and _kernel_status(page) == "idle":
-            break
-        dialog = page.query_selector(".jp-Dialog")
-        if dialog or time.monotonic() > deadline:
-            page.screenshot(path=str(ARTIFACTS / "run_all_failed.png"))
-            shown = f"; dialog: {dialog.inner_text()!r}" if dialog else ""
-            raise AssertionError(f"cells did not finish: {prompts}{shown}; see {ARTIFACTS}")
+    lab_browser.wait_until_idle(page, 180, ARTIFACTS / "run_all_failed.png", every_cell=True)
     errors = page.query_selector_all(
         '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     assert errors == [], [e.inner_text()[:3000] for e in errors]
@@ -158,11 +83,69 @@ def test_run_all_cells_through_the_ui(page):
     assert "client status: closed" in body
 
 
-def test_dask_panel_is_present(page):
-    tab = page.locator('.jp-SideBar .lm-TabBar-tab[title="Dask"]')
-    assert tab.count() == 1
-    tab.click()
-    url_box = page.get_by_placeholder("Dask dashboard URL")
-    url_box.wait_for(timeout=30_000)
-    assert page.locator(".dask-DaskClusterManager").count() == 1
+def _coloured_share(png: bytes) -> float:
+    """The share of pixels of ``png`` that have a clear colour (not white, grey or black)."""
+    import numpy as np
+    from PIL import Image
+
+    hsv = np.asarray(Image.open(io.BytesIO(png)).convert("HSV"))
+    return float(((hsv[..., 1] > 80) & (hsv[..., 2] > 60)).mean())
+
+
+def test_dask_panes_show_the_lesson_computation_halfway(page):
+    """The student's way: the cells up to the computation, the Dask tab's magnifying glass, the
+    panes, then the computation; held halfway, the panes must show it, unfinished."""
+    computation = lab_browser.code_cell_index(page, COMPUTATION)
+    lab_browser.run_cells(page, "notebook:run-all-above", computation)
+    lab_browser.wait_until_idle(page, 120, ARTIFACTS / "run_above_failed.png")
+    # The cell that starts the cluster printed its dashboard link; the panel finds the same one.
+    links = re.findall(r"Dashboard: (http\S+)", page.inner_text(".jp-NotebookPanel"))
+    assert len(links) == 1, links
+    dashboard = links[0].removesuffix("status")
+    assert lab_browser.connect_dask_panel(page) == dashboard
+    assert {"Task Stream", "Progress", "Workers Memory"} <= set(
+        lab_browser.dask_pane_buttons(page))
     page.screenshot(path=str(ARTIFACTS / "dask_panel.png"))
+    panes = lab_browser.open_dask_panes(page)
+    assert panes == {route: dashboard + route for route in DASK_PANES}
+
+    held = lab_browser.hold_cluster(page, RELEASE_FLAG)
+    assert held["dashboard"].removesuffix("status") == dashboard
+    try:
+        lab_browser.run_cells(page, "notebook:run-cell", computation)
+        shown = lab_browser.wait_for_held_panes(page, held)
+        page.screenshot(path=str(ARTIFACTS / "dask_dashboard.png"))
+        task_stream = lab_browser.pane_screenshot(page, "individual-task-stream")
+        running = page.locator(".jp-NotebookPanel .jp-Cell").nth(computation)
+        prompt = running.locator(".jp-InputPrompt").inner_text().strip()
+        unfinished_bars = running.locator(
+            ".widget-hprogress:not(:has(.progress-bar-success))").count()
+    finally:
+        lab_browser.release_cluster(page, RELEASE_FLAG)
+    # Every pane's page came from the lesson's dashboard, and loaded.
+    assert {url: DASHBOARD_PAGES.get(url) for url in panes.values()} == {
+        url: 200 for url in panes.values()}, DASHBOARD_PAGES
+    progress = shown.get("individual-progress", {})
+    stream = shown.get("individual-task-stream", {})
+    memory = shown.get("individual-workers-memory", {})
+    # Progress: one bar per task prefix of the lesson's graph, partly done.
+    assert set(progress) == set(held["prefixes"]), (progress, held)
+    done, total = (sum(column) for column in zip(*progress.values(), strict=True))
+    assert total == held["tasks"] and 0 < done < total, progress
+    # Task Stream: rectangles for the lesson's tasks, drawn in colour on the pane.
+    assert sum(stream.get(prefix, 0) for prefix in held["prefixes"]) >= held["share"], stream
+    assert _coloured_share(task_stream) > 0.01, "the Task Stream pane shows no coloured tasks"
+    # Workers Memory: every worker, holding the blocks computed so far.
+    assert len(memory) == held["workers"] and all(memory.values()), memory
+    # The computation was captured while it ran: the cell was still running, its bars unfinished.
+    assert prompt == "[*]:" and unfinished_bars > 0, (prompt, unfinished_bars)
+
+    # Released, the lesson's computation finishes; the lesson's last cell closes the cluster.
+    lab_browser.wait_until_idle(page, 120, ARTIFACTS / "release_failed.png")
+    bars = page.locator(".jp-NotebookPanel .jp-Cell").nth(computation).locator(".widget-hprogress")
+    assert bars.count() > 0
+    assert bars.locator(".progress-bar-success").count() == bars.count()
+    lab_browser.run_cells(page, "notebook:run-cell",
+                          lab_browser.code_cell_index(page, "close_client()"))
+    lab_browser.wait_until_idle(page, 60, ARTIFACTS / "close_failed.png")
+    assert "client status: closed" in page.inner_text(".jp-NotebookPanel")
