@@ -9,6 +9,9 @@ import pytest
 from helpers.exercises.lesson00 import check_exercise_1, check_exercise_2
 from helpers.i18n import set_language
 
+# A cluster that stops making progress fails the test instead of hanging CI.
+pytestmark = pytest.mark.timeout(300)
+
 SHAPE = (4000, 4000)
 
 

@@ -13,6 +13,9 @@ from sklearn.svm import SVC
 from helpers.exercises.lesson03 import check_exercise_1, check_exercise_2, joblib_calls
 from helpers.i18n import set_language
 
+# A cluster that stops making progress fails the test instead of hanging CI.
+pytestmark = pytest.mark.timeout(300)
+
 
 @pytest.fixture(autouse=True)
 def english():

@@ -11,6 +11,9 @@ import pytest
 from helpers.exercises.lesson10 import check_exercise_1, check_exercise_2, check_exercise_3
 from helpers.i18n import set_language
 
+# A cluster that stops making progress fails the test instead of hanging CI.
+pytestmark = pytest.mark.timeout(300)
+
 
 @pytest.fixture(autouse=True)
 def english():

@@ -138,7 +138,8 @@ def exercise_check(check):
     ✘ Not yet: A double is even.
     >>> check_double("four")
     ✘ Not yet: Your answer is not of the kind this exercise asks for (TypeError: not all \
-arguments converted during string formatting). Look at what the exercise asks you to pass.
+arguments converted during string formatting). Look at what the exercise asks you to pass; \
+if it is, tell your instructor: the check itself may have failed.
     """
 
     @functools.wraps(check)
@@ -151,9 +152,11 @@ arguments converted during string formatting). Look at what the exercise asks yo
             reason = f"{type(error).__name__}: {error}"
             return Feedback(False, text(**_VERDICT_WORDS[False]), text(
                 es=f"Tu respuesta no es del tipo que pide el ejercicio ({reason}). Revisa qué "
-                   "te pide el ejercicio que pases.",
+                   "te pide el ejercicio que pases; si es eso, avisa a quien imparte el curso: "
+                   "puede haber fallado la comprobación.",
                 en=f"Your answer is not of the kind this exercise asks for ({reason}). Look at "
-                   "what the exercise asks you to pass."))
+                   "what the exercise asks you to pass; if it is, tell your instructor: the "
+                   "check itself may have failed."))
         if not isinstance(feedback, Feedback):
             raise TypeError(f"{check.__qualname__} must return correct(...), not {feedback!r}")
         return feedback

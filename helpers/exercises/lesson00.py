@@ -65,8 +65,9 @@ def _column_means_graph(block: int) -> tuple[int, int]:
 
 def _built_from(result, source) -> bool:
     """Whether the task graph of ``result`` contains the blocks of the Dask array ``source``."""
-    return any(isinstance(key, tuple) and key[0] == source.name
-               for key in dict(result.__dask_graph__()))
+    from dask.core import flatten
+
+    return set(flatten(source.__dask_keys__())) <= set(dict(result.__dask_graph__()))
 
 
 @exercise_check

@@ -168,7 +168,8 @@ def check_exercise_2(new_players, model, proba_new, acc_new, acc_clf):
                "workers: usa `xgboost.dask.inplace_predict` con el cliente.",
             en="`proba_new` is not a Dask collection, so it was not computed on the workers: "
                "use `xgboost.dask.inplace_predict` with the client.")
-    require(len(proba_new.columns) == 3,
+    n_columns = proba_new.shape[1]  # a dataframe (inplace_predict) or an array (predict)
+    require(n_columns == 3,
             es="`proba_new` debe tener una columna de probabilidad por clase (tres).",
             en="`proba_new` should have one probability column per class (three).")
     best = (0, int(model.best_iteration) + 1)
