@@ -23,19 +23,6 @@ def english():
     set_language("en")
 
 
-@pytest.fixture
-def xgboost_client(monkeypatch):
-    """Two workers with room for xgboost: at 400 MiB a worker that imports it nears the pause
-    threshold, the scheduler moves its training task, and the other rank waits for it forever
-    (tests/test_lesson_05_xgboost_stderr.py measured the same)."""
-    from helpers.cluster import close_client, get_client
-
-    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
-    client = get_client(n_workers=2, threads_per_worker=1, memory_limit="700MiB")
-    yield client
-    close_client()
-
-
 @pytest.fixture(scope="module")
 def players():
     """Generated players with their categories declared (known), split in two partitions."""
@@ -46,13 +33,13 @@ def features(table):
     return [column for column in table.columns if column != LABEL]
 
 
-def test_exercise_1(xgboost_client, players):
+def test_exercise_1(roomy_client, players):
     from helpers.workers import xgboost_training
 
     X_train, y_train = players[features(players)], players[LABEL]
     onehot_train = dd.get_dummies(X_train, columns=list(CATEGORICAL_COLUMNS))
     onehot_clf = dxgb.DaskXGBClassifier(n_estimators=3, tree_method="hist")
-    with xgboost_training(xgboost_client):
+    with xgboost_training(roomy_client):
         onehot_clf.fit(onehot_train, y_train)
     feedback = check_exercise_1(onehot_train, onehot_clf, 0.717, 0.718)
     assert feedback.ok and "21 columns" in feedback.message
@@ -91,20 +78,20 @@ def model():
     return booster
 
 
-def test_exercise_2(xgboost_client, players, model):
+def test_exercise_2(roomy_client, players, model):
     new_players = players
     best = (0, model.best_iteration + 1)
     X_new = new_players[features(new_players)]
-    proba_new = dxgb.inplace_predict(xgboost_client, model, X_new, iteration_range=best)
+    proba_new = dxgb.inplace_predict(roomy_client, model, X_new, iteration_range=best)
     feedback = check_exercise_2(new_players, model, proba_new, 0.72, 0.718)
     assert feedback.ok, feedback
-    with_predict = dxgb.predict(xgboost_client, model, X_new, iteration_range=best)
+    with_predict = dxgb.predict(roomy_client, model, X_new, iteration_range=best)
     assert check_exercise_2(new_players, model, with_predict, 0.72, 0.718).ok
 
-    every_round = dxgb.inplace_predict(xgboost_client, model, X_new)
+    every_round = dxgb.inplace_predict(roomy_client, model, X_new)
     feedback = check_exercise_2(new_players, model, every_round, 0.72, 0.718)
     assert not feedback.ok and "without `iteration_range` it uses them all" in feedback.message
-    one_short = dxgb.inplace_predict(xgboost_client, model, X_new, iteration_range=(0, best[1] - 1))
+    one_short = dxgb.inplace_predict(roomy_client, model, X_new, iteration_range=(0, best[1] - 1))
     feedback = check_exercise_2(new_players, model, one_short, 0.72, 0.718)
     assert not feedback.ok and "right after the best round" in feedback.message
     unknown = new_players.assign(platform=new_players["platform"].cat.as_unknown())

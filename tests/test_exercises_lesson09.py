@@ -2,7 +2,7 @@
 
 Exercise 1 needs a running Spark session; here a light stand-in with the surface the check uses
 (``spark.sql(query).inputFiles()``) takes its place, so no JVM starts. Exercise 2 runs on the
-``local_client`` cluster, over a few small parquet files like the lesson's player files.
+``roomy_client`` cluster, over a few small parquet files like the lesson's player files.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def test_exercise_1_rejects_typical_mistakes(player_files):
         assert phrase in feedback.message
 
 
-def test_exercise_2_accepts_the_solution_and_rejects_typical_mistakes(local_client,
+def test_exercise_2_accepts_the_solution_and_rejects_typical_mistakes(roomy_client,
                                                                       player_files):
     import dask.dataframe as dd
     from distributed import wait
@@ -105,11 +105,7 @@ def test_exercise_2_accepts_the_solution_and_rejects_typical_mistakes(local_clie
         return data.groupby("platform", observed=True)["session_minutes"].mean().compute()
 
     frame = dd.read_parquet(player_files, columns=COLUMNS)
-    # The persisted table is built from pandas here: persisting read_parquet over these three
-    # tiny files once left a partition that was never computed and hung this test in CI (the
-    # lesson persists its own, larger files). What the check inspects is the same.
-    table = pd.read_parquet(player_files)
-    in_memory = dd.from_pandas(table, npartitions=len(player_files)).persist()
+    in_memory = dd.read_parquet(player_files).persist()
     wait(in_memory, timeout=120)
     from_parquet, persisted = mean_per_platform(frame), mean_per_platform(in_memory)
     assert check_exercise_2(frame, in_memory, from_parquet, persisted).ok
