@@ -15,6 +15,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(autouse=True)
+def english_by_default():
+    """Every test starts and ends in English, the helpers' default, whatever language it set."""
+    from helpers.i18n import DEFAULT_LANGUAGE, set_language
+
+    set_language(DEFAULT_LANGUAGE)
+    yield
+    set_language(DEFAULT_LANGUAGE)
+
+
 def _two_worker_client(monkeypatch, memory_limit: str):
     from helpers.cluster import close_client, get_client
 

@@ -26,13 +26,6 @@ IDS = [s.stem[:2] for s in SOURCES]
 CHECK_CALL = re.compile(r"\b(check_exercise_\d+)\(")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 @exercise_check
 def _check_positive(x):
     require(x > 0, es="Mira el signo.", en="Look at the sign.")

@@ -15,13 +15,6 @@ pytestmark = pytest.mark.timeout(300)
 SHAPE = (4000, 4000)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def lesson_array(chunks=(2000, 2000), seed=42):
     """A lazy array like the lesson's ``x`` (nothing is computed)."""
     return da.random.default_rng(seed).standard_normal(SHAPE, chunks=chunks)

@@ -12,13 +12,6 @@ from helpers.exercises.lesson02 import GRIDS, check_exercise_1, check_exercise_2
 from helpers.i18n import set_language
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 @pytest.fixture(scope="module")
 def data():
     """A much smaller version of the lesson's training set."""

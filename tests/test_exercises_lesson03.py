@@ -17,13 +17,6 @@ from helpers.i18n import set_language
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def halving_search():
     """The exercise's search, on a smaller grid."""
     return HalvingGridSearchCV(SVC(), {"C": [0.3, 1, 3], "gamma": [0.01, 0.03, 0.1]}, cv=3,

@@ -16,13 +16,6 @@ xgb = pytest.importorskip("xgboost")
 dxgb = pytest.importorskip("xgboost.dask")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 @pytest.fixture(scope="module")
 def players():
     """Generated players with their categories declared (known), split in two partitions."""

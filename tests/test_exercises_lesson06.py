@@ -20,13 +20,6 @@ EPOCHS, STREAM_STEPS, N_PARTITIONS = 3, 375, 12
 LOOP_STEPS = STREAM_STEPS + N_PARTITIONS // 2
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def history(epochs, steps, val_accuracy=0.70):
     """A stand-in for the keras.callbacks.History that model.fit returns."""
     return SimpleNamespace(params={"verbose": 0, "epochs": epochs, "steps": steps},

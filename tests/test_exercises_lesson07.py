@@ -11,13 +11,6 @@ from helpers.i18n import set_language
 pytest.importorskip("torch")
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def weights(seed: int):
     """The state dict of a tiny model, always the same for the same seed."""
     import torch

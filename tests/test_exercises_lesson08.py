@@ -22,13 +22,6 @@ AVERAGES = {6: 7, 21: 2, STEPS: 1}
 ACCURACIES = {6: 0.951, 21: 0.947, STEPS: 0.949}
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def test_exercise_1_accepts_the_solution():
     assert check_exercise_1(AVERAGES, ACCURACIES, STEPS).ok
     # the lesson's local SGD is optional

@@ -21,13 +21,6 @@ COLUMNS = ["platform", "session_minutes"]
 PLATFORMS = ["android", "ios", "pc", "console"]
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 @pytest.fixture
 def player_files(tmp_path):
     """Three parquet files with the lesson's columns (and one more, as in the player table)."""

@@ -15,13 +15,6 @@ from helpers.i18n import set_language
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    set_language("en")
-    yield
-    set_language("en")
-
-
 def flaky_read():
     """The lesson's ``flaky_load``, made here so that it travels to the workers by value."""
 
