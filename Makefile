@@ -15,7 +15,8 @@ STAMP  := $(VENV)/.course-installed
 # Spanish, anything else English. LANG is also the POSIX locale, so a shell with LANG=es_ES.UTF-8
 # gets Spanish too; COURSE_LANG=en|es overrides it (tools/lab_language.py says how it works).
 COURSE_LANG ?= $(LANG)
-# Notebooks are tested at the default size on a local cluster, whatever the shell says.
+# Notebooks are tested at the default size on a local cluster, whatever the shell says: the shell's
+# form of tools.course.committed_output_env(), which the Python tools use (a test checks they agree).
 TEST_ENV := env -u DASK_SCHEDULER_ADDRESS COURSE_SIZE=small PYTHONWARNINGS=
 NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=300 -p no:cacheprovider \
 	-p tools.system_programs -rs
@@ -63,16 +64,16 @@ nbval: venv ## re-run every committed notebook (both languages) and compare outp
 	$(TEST_ENV) $(BIN)/python -m pytest $(NBVAL_ARGS) notebooks/es notebooks/en -q
 
 test-browser: venv ## JupyterLab in headless Chromium runs lesson 00 through its UI and watches its Dask panes (screenshots)
-	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q --ignore=tests/browser/test_book.py
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser -q --ignore=tests/browser/test_book_pages.py
 
 test-book: venv ## build the book and check it in headless Chromium
-	$(TEST_ENV) $(BIN)/python -m pytest tests/browser/test_book.py -q
+	$(TEST_ENV) $(BIN)/python -m pytest tests/browser/test_book_pages.py -q
 
-test-cluster: venv ## lessons 00 03-05 07-10 on `dask scheduler` + 2 `dask worker` + S3 store, each its own netns host (root; else 127.0.0.1)
+test-cluster: venv ## the lessons that use a cluster (tools/course.py) on `dask scheduler` + 2 `dask worker` + S3 store, each its own netns host (root; else 127.0.0.1)
 	$(TEST_ENV) COURSE_EXTERNAL_CLUSTER=1 $(BIN)/python -m pytest tests/external_cluster -v --durations=0
 
 test-other-python: venv ## unit tests + lessons 00-02 on a second Python (3.12/3.13) if this machine has one
-	NBVAL_ARGS="$(NBVAL_ARGS)" bash tools/other_python.sh
+	$(TEST_ENV) NBVAL_ARGS="$(NBVAL_ARGS)" bash tools/other_python.sh
 
 test-latest: venv ## not in `make test`: newest releases in a throwaway env, unit tests + every notebook -> docs/latest-report.md
 	$(BIN)/python -m tools.latest --python $(PYTHON)
@@ -90,7 +91,7 @@ dashboard-pictures: venv ## retake images/dashboard_{es,en}.png: lesson 00 + Das
 	$(TEST_ENV) $(BIN)/python -m images.dashboard_pictures
 
 bench: venv ## execute every notebook, record time/memory/speed-ups in benchmarks/results.md
-	$(BIN)/python benchmarks/run_benchmarks.py $(LESSONS)
+	$(BIN)/python -m benchmarks.run_benchmarks $(LESSONS)
 
 prepare: venv ## run every lesson once before a class (caches data; COURSE_SIZE=full for big runs)
 	$(BIN)/python -m tools.prepare $(LESSONS)

@@ -6,8 +6,8 @@ serial search and the joblib (loky) search on every core of this machine, checks
 the same best parameters, prints the speed-up and writes a JSON record under
 ``benchmarks/runs/`` (git-ignored)::
 
-    .venv/bin/python benchmarks/parallel_search.py                 # lesson size, best of 3
-    .venv/bin/python benchmarks/parallel_search.py --repeats 5 --check 1.7
+    .venv/bin/python -m benchmarks.parallel_search                 # lesson size, best of 3
+    .venv/bin/python -m benchmarks.parallel_search --repeats 5 --check 1.7
 
 The course's goal on 2 idle cores is a speed-up of at least 1.7 (the limit is 2.0). On a busy
 machine (other processes using the cores) the speed-up falls: the script prints the load
@@ -25,9 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tools.course import ROOT
 
 # Keep these in sync with lessons/03_parallel_search.md (section "One machine").
 N_SAMPLES = 4_000

@@ -6,14 +6,15 @@ and every process below it (the Dask cluster, DataLoader workers, a Spark JVM), 
 0.1 s, and the speed-ups the lesson itself printed (lines with a number followed by "×"). It writes
 benchmarks/results.md, benchmarks/results.csv and benchmarks/results.png and prints which notebooks
 miss the course's goals. It is a measurement, not a test: it exits 0 whatever it finds (unless a
-notebook fails to run).
+notebook fails to run). The notebooks run in the conditions of the committed outputs
+(:func:`tools.course.committed_output_environment`), whatever the shell says. From the
+repository root::
 
-    python benchmarks/run_benchmarks.py [--lang en] [LESSON_PREFIX ...]
+    python -m benchmarks.run_benchmarks [--lang en] [LESSON_PREFIX ...]
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import platform
@@ -21,15 +22,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "benchmarks"
-sys.path.insert(0, str(ROOT))
-
-from tools.notebook_runner import (  # noqa: E402
+from tools.course import ROOT, committed_output_environment
+from tools.notebook_runner import (
     COURSE_GOAL_S,
     NotebookRun,
+    notebooks_from_command_line,
     run_notebook,
 )
+
+OUT = ROOT / "benchmarks"
 
 
 def machine_description() -> str:
@@ -116,23 +117,16 @@ def write_reports(runs: list[NotebookRun], lang: str) -> None:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("lessons", nargs="*", help="lesson prefixes (default: all)")
-    parser.add_argument("--lang", default="en", choices=("es", "en"))
-    args = parser.parse_args(argv)
-    os.environ["COURSE_SIZE"] = "small"
-    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
-    paths = sorted((ROOT / "notebooks" / args.lang).glob("*.ipynb"))
-    if args.lessons:
-        paths = [p for p in paths if any(p.stem.startswith(x) for x in args.lessons)]
+    lang, paths = notebooks_from_command_line(__doc__.splitlines()[0], argv)
     runs = []
-    for path in paths:
-        run = run_notebook(path)
-        runs.append(run)
-        status = "; ".join(run.misses()) or "meets the goals"
-        print(f"{run.name}: {run.wall_s:.1f} s, peak {run.peak_mib:.0f} MiB, slowest cell "
-              f"{run.slowest_cell_s:.1f} s -> {status}", flush=True)
-    write_reports(runs, args.lang)
+    with committed_output_environment():
+        for path in paths:
+            run = run_notebook(path)
+            runs.append(run)
+            status = "; ".join(run.misses()) or "meets the goals"
+            print(f"{run.name}: {run.wall_s:.1f} s, peak {run.peak_mib:.0f} MiB, slowest cell "
+                  f"{run.slowest_cell_s:.1f} s -> {status}", flush=True)
+    write_reports(runs, lang)
     total = sum(r.wall_s for r in runs)
     missing = [r for r in runs if r.misses()]
     names = ", ".join(r.name for r in missing) or "none"

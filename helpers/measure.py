@@ -47,7 +47,31 @@ DEFAULT_COLUMNS = ("wall_s", "cpu_s", "cpu_utilisation", "peak_mib")
 
 @dataclass
 class Measurement:
-    """What :func:`measure` found for one block of code."""
+    """What :func:`measure` found for one block of code.
+
+    Attributes
+    ----------
+    label : str
+        The name the lesson gave the block (``"serial"``, ``"dask, 2 workers"``).
+    wall_s : float
+        Wall-clock seconds.
+    cpu_s : float
+        CPU seconds (user + system) over every sampled process.
+    peak_mib : float
+        The highest memory (RSS) of the sampled processes together, in MiB.
+    start_mib : float
+        Their memory when the block started, in MiB.
+    processes : int
+        How many different processes were sampled.
+    extra : dict
+        Anything more: ``"cluster_peak_mib"``, the part of ``peak_mib`` on other machines.
+
+    Examples
+    --------
+    >>> m = Measurement("serial", wall_s=2.0, cpu_s=3.9, peak_mib=300.4)
+    >>> round(m.cpu_utilisation, 2)
+    1.95
+    """
 
     label: str
     wall_s: float = 0.0
@@ -78,7 +102,21 @@ class Results:
         self.rows: list[Measurement] = []
 
     def add(self, measurement: Measurement) -> None:
-        """Append a measurement (replacing an earlier one with the same label, for re-runs)."""
+        """Append a measurement, replacing an earlier one with the same label (a re-run cell).
+
+        Parameters
+        ----------
+        measurement : Measurement
+            The row to add, last.
+
+        Examples
+        --------
+        >>> results = Results()
+        >>> results.add(Measurement("serial", wall_s=4.0))
+        >>> results.add(Measurement("serial", wall_s=3.5))
+        >>> [(row.label, row.wall_s) for row in results.rows]
+        [('serial', 3.5)]
+        """
         self.rows = [row for row in self.rows if row.label != measurement.label]
         self.rows.append(measurement)
 
@@ -91,7 +129,14 @@ class Results:
                             en=f"No measurement labelled {label!r}; have {have}"))
 
     def to_frame(self):
-        """A ``pandas.DataFrame`` with one row per measurement, indexed by label."""
+        """Every measurement as a table, with the field names of :class:`Measurement`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per measurement, indexed by label, with ``cpu_utilisation`` and the keys
+            of each ``extra`` as columns too.
+        """
         import pandas as pd
 
         records = []
@@ -116,6 +161,11 @@ class Results:
         lang : {"es", "en"}, optional
             The headers' language (default: the one set with ``helpers.i18n.set_language``).
 
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by label, the index and column names in ``lang``.
+
         Examples
         --------
         >>> results = Results()
@@ -133,7 +183,25 @@ class Results:
 
 
 def speedup(baseline: Measurement, faster: Measurement) -> float:
-    """How many times less wall time ``faster`` took than ``baseline``."""
+    """How many times less wall time ``faster`` took than ``baseline``.
+
+    Parameters
+    ----------
+    baseline : Measurement
+        The reference, usually the serial run.
+    faster : Measurement
+        The run to compare with it.
+
+    Returns
+    -------
+    float
+        ``baseline.wall_s / faster.wall_s``: above 1 when ``faster`` was faster.
+
+    Examples
+    --------
+    >>> speedup(Measurement("serial", wall_s=4.0), Measurement("parallel", wall_s=2.5))
+    1.6
+    """
     return baseline.wall_s / faster.wall_s
 
 
@@ -143,7 +211,19 @@ def _is_local(address: str) -> bool:
 
 
 def cluster_pids(client) -> list[int]:
-    """PIDs of the client's scheduler and workers that run on this machine."""
+    """The process IDs of the client's scheduler and workers that run on this machine.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        A connected client.
+
+    Returns
+    -------
+    list of int
+        One per worker process on this machine, then the scheduler's when it runs here too.
+        Processes on other machines are left out (they cannot be sampled from here).
+    """
     pids = []
     for address, pid in client.run(os.getpid).items():
         if _is_local(address):
@@ -153,8 +233,43 @@ def cluster_pids(client) -> list[int]:
     return pids
 
 
-class _TreeSampler:
-    """Samples RSS and CPU time of some root processes and all their descendants."""
+class ProcessTreeSampler:
+    """Sample the memory and CPU time of some processes and of every process below them.
+
+    A thread takes a sample every ``interval`` seconds between :meth:`start` and :meth:`stop`
+    (or inside ``with``): the RSS summed over the roots and all their descendants alive at that
+    moment, and each process's CPU time. Processes that start in between (a Dask worker, a
+    DataLoader worker, a Spark JVM) are counted from their first sample on; processes that end
+    keep the CPU time last seen. :func:`measure` is built on it; tools use it to measure a
+    process they started (``tools.notebook_runner`` samples a notebook's kernel).
+
+    Parameters
+    ----------
+    root_pids : iterable of int
+        The processes to sample, with everything below them (repeats are ignored).
+    interval : float
+        Seconds between two samples.
+
+    Attributes
+    ----------
+    peak_rss : int
+        The largest summed RSS sampled so far, in bytes.
+    start_rss : int
+        The summed RSS at :meth:`start`, in bytes.
+
+    Raises
+    ------
+    psutil.NoSuchProcess
+        When a root process does not exist.
+
+    Examples
+    --------
+    >>> import os
+    >>> with ProcessTreeSampler([os.getpid()], interval=0.01) as sampler:
+    ...     block = bytearray(50 * 2**20)
+    >>> sampler.peak_rss >= sampler.start_rss > 0, sampler.process_count >= 1
+    (True, True)
+    """
 
     def __init__(self, root_pids: Iterable[int], interval: float) -> None:
         import psutil
@@ -164,8 +279,8 @@ class _TreeSampler:
         self.interval = interval
         self.peak_rss = 0
         self.start_rss = 0
-        self.cpu_start: dict[int, float] = {}
-        self.cpu_last: dict[int, float] = {}
+        self._cpu_start: dict[int, float] = {}
+        self._cpu_last: dict[int, float] = {}
         self._first_sample = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="helpers.measure", daemon=True)
@@ -182,7 +297,13 @@ class _TreeSampler:
         return seen.values()
 
     def sample(self) -> int:
-        """Take one sample; return the RSS summed over the tree, in bytes."""
+        """Take one sample now (the thread calls this every ``interval`` seconds).
+
+        Returns
+        -------
+        int
+            The RSS summed over the roots and their descendants, in bytes.
+        """
         total = 0
         for proc in self._processes():
             try:
@@ -194,8 +315,8 @@ class _TreeSampler:
             total += rss
             cpu = times.user + times.system
             # Processes alive at the start count from their CPU time then; later ones from 0.
-            self.cpu_start.setdefault(proc.pid, cpu if self._first_sample else 0.0)
-            self.cpu_last[proc.pid] = cpu
+            self._cpu_start.setdefault(proc.pid, cpu if self._first_sample else 0.0)
+            self._cpu_last[proc.pid] = cpu
         self.peak_rss = max(self.peak_rss, total)
         self._first_sample = False
         return total
@@ -205,25 +326,36 @@ class _TreeSampler:
             self.sample()
 
     def start(self) -> None:
+        """Take the first sample (:attr:`start_rss`) and start sampling in a thread."""
         self.start_rss = self.sample()
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop the thread and take a last sample."""
         self._stop.set()
         self._thread.join()
         self.sample()
 
+    def __enter__(self) -> ProcessTreeSampler:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
     @property
     def cpu_seconds(self) -> float:
-        return sum(self.cpu_last[pid] - self.cpu_start.get(pid, 0.0) for pid in self.cpu_last)
+        """CPU time (user + system) the sampled processes spent since :meth:`start`, in s."""
+        return sum(self._cpu_last[pid] - self._cpu_start.get(pid, 0.0) for pid in self._cpu_last)
 
     @property
     def process_count(self) -> int:
-        return len(self.cpu_last)
+        """How many different processes were sampled."""
+        return len(self._cpu_last)
 
 
 #: Samplers running inside a worker or scheduler process, by token (see :func:`measure`).
-_REMOTE_SAMPLERS: dict[str, _TreeSampler] = {}
+_REMOTE_SAMPLERS: dict[str, ProcessTreeSampler] = {}
 
 
 #: A remote sampler stops itself after this many seconds, in case nobody stops it (the kernel
@@ -235,7 +367,7 @@ def _start_remote_sampler(token: str, interval: float,
                           max_s: float = REMOTE_SAMPLER_MAX_S) -> None:
     """Run on a worker or the scheduler: sample this process and its children until stopped
     (or for ``max_s`` seconds at most)."""
-    sampler = _TreeSampler([os.getpid()], interval)
+    sampler = ProcessTreeSampler([os.getpid()], interval)
     sampler.start()
     _REMOTE_SAMPLERS[token] = sampler
     expiry = threading.Timer(max_s, sampler._stop.set)
@@ -314,7 +446,7 @@ def measure(
     client=None,
     interval: float = 0.05,
 ) -> Iterator[Measurement]:
-    """Measure the block inside ``with``: wall time, CPU time and peak RSS.
+    """Measure the block inside ``with``: wall time, CPU time and peak memory (RSS).
 
     The sampled processes are this kernel and all its children (a LocalCluster's nanny and
     worker processes, a Spark JVM), plus the scheduler and workers of ``client``: those on this
@@ -327,9 +459,35 @@ def measure(
     machines peak at slightly different moments, so on a cluster of several machines it is an
     upper bound of the true simultaneous peak. ``extra["cluster_peak_mib"]`` holds the part of
     the other machines.
+
+    Parameters
+    ----------
+    label : str
+        The name of the measurement, as a student reads it in the table (``"serial"``).
+    results : Results, optional
+        Where to add the measurement when the block ends (replacing one with the same label).
+    client : distributed.Client, optional
+        Also measure this client's scheduler and workers.
+    interval : float
+        Seconds between two samples on this machine (other machines: at least 0.1 s).
+
+    Yields
+    ------
+    Measurement
+        Empty inside the block; filled in when it ends, also when it raises (the exception
+        then propagates unchanged).
+
+    Examples
+    --------
+    >>> import time
+    >>> results = Results()
+    >>> with measure("nap", results) as m:
+    ...     time.sleep(0.05)
+    >>> m.wall_s >= 0.05, results["nap"] is m
+    (True, True)
     """
     roots = [os.getpid(), *(cluster_pids(client) if client is not None else [])]
-    sampler = _TreeSampler(roots, interval)
+    sampler = ProcessTreeSampler(roots, interval)
     remote = _RemoteSamplers(client, max(interval, 0.1)) if client is not None else None
     measurement = Measurement(label=label)
     sampler.start()

@@ -21,13 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: python images/dashboard_pictures.py
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import lab_browser
+from tools.course import IMAGES_DIR, NOTEBOOKS_DIR, ROOT
 
-from tools import lab_browser  # noqa: E402
-from tools.bilingual import ROOT  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
 #: The pictures this script takes, by language (images/make_images.py draws the others).
 PICTURES = {"es": "dashboard_es.png", "en": "dashboard_en.png"}
 #: The cell of lesson 00 that computes while students watch the dashboard.
@@ -61,7 +57,7 @@ def take(lang: str, out: Path) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     lesson = work / "00_introduction.ipynb"
-    shutil.copyfile(ROOT / "notebooks" / lang / lesson.name, lesson)
+    shutil.copyfile(NOTEBOOKS_DIR / lang / lesson.name, lesson)
     flag = work / "release-held-computation"
     with (lab_browser.lab_server(work / "lab", work / "lab-server.log",
                                  lab_browser.make_lab(f"COURSE_LANG={lang}")) as server,
@@ -100,12 +96,12 @@ def save_small(png: bytes, path: Path) -> Path:
     return path
 
 
-def main(out: Path = HERE) -> list[Path]:
+def main(out: Path = IMAGES_DIR) -> list[Path]:
     """Take every picture, both languages, into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     return [take(lang, out) for lang in PICTURES]
 
 
 if __name__ == "__main__":
-    for written in main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+    for written in main(Path(sys.argv[1]) if len(sys.argv) > 1 else IMAGES_DIR):
         print(f"{written} ({written.stat().st_size // 1024} KiB)")

@@ -15,7 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch, Rectangle  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
+from tools.course import IMAGES_DIR  # noqa: E402
 
 TEXT = {
     "es": {
@@ -89,12 +89,12 @@ def scaling_problems(lang: str, out: Path) -> Path:
 PICTURES = (scaling_problems,)
 
 
-def main(out: Path = HERE) -> list[Path]:
+def main(out: Path = IMAGES_DIR) -> list[Path]:
     """Draw every picture in both languages into ``out``; return the paths written."""
     out.mkdir(parents=True, exist_ok=True)
     return [draw(lang, out) for draw in PICTURES for lang in TEXT]
 
 
 if __name__ == "__main__":
-    for written in main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+    for written in main(Path(sys.argv[1]) if len(sys.argv) > 1 else IMAGES_DIR):
         print(written)

@@ -6,20 +6,16 @@ import nbformat
 import pytest
 
 from tools.bilingual import (
-    LANGUAGES,
     MOJIBAKE,
-    NOTEBOOKS_DIR,
-    ROOT,
     SOLUTION_TAG,
     cell_signature,
     check_code_cell,
     check_source,
-    lesson_sources,
     localize_code,
-    notebook_path,
     read_source,
     split,
 )
+from tools.course import LANGUAGES, NOTEBOOKS_DIR, ROOT, lesson_sources, notebook_path
 from tools.navigation import NAVIGATION_TAG
 from tools.stamp import without_stamp
 

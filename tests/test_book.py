@@ -6,7 +6,8 @@ import re
 import pytest
 
 from tools import book
-from tools.bilingual import LANGUAGES, NOTEBOOKS_DIR, ROOT, SOLUTION_TAG, lesson_sources
+from tools.bilingual import SOLUTION_TAG
+from tools.course import LANGUAGES, NOTEBOOKS_DIR, ROOT, lesson_sources
 
 TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.DOTALL)
 

@@ -2,7 +2,7 @@
 
 import re
 
-from tools.bilingual import ROOT
+from tools.course import ROOT
 
 
 def _pins(lines):

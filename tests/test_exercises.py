@@ -19,7 +19,8 @@ from helpers.exercises import (
     workers_holding,
 )
 from helpers.i18n import set_language
-from tools.bilingual import LANGUAGES, SOLUTION_TAG, lesson_sources, notebook_path
+from tools.bilingual import SOLUTION_TAG
+from tools.course import LANGUAGES, lesson_sources, notebook_path
 
 SOURCES = lesson_sources()
 IDS = [s.stem[:2] for s in SOURCES]
@@ -54,12 +55,27 @@ def test_a_check_that_forgets_to_return_a_verdict_is_a_bug_of_the_check():
         broken(1)
 
 
-def test_dask_inspectors_on_arrays():
-    x = da.ones((8, 4), chunks=(2, 4))
-    assert n_pieces(x) == 4 and n_pieces(x.rechunk((4, 4))) == 2
-    assert graph_width(x + 1) == 4 and graph_width(x.rechunk((8, 4)) + 1) == 4
-    assert graph_width(da.ones(8, chunks=8) + 1) == 1
-    assert not is_persisted(x + 1) and is_persisted((x + 1).persist(scheduler="sync"))
+def test_n_pieces_counts_the_blocks_along_every_axis():
+    rows, columns = 8, 6
+    x = da.ones((rows, columns), chunks=(2, 3))
+    assert n_pieces(x) == (rows // 2) * (columns // 3)
+    assert n_pieces(x.rechunk((4, columns))) == rows // 4
+    assert n_pieces(x.to_dask_dataframe()) == rows // 2  # a dataframe: its partitions
+
+
+def test_graph_width_is_how_many_tasks_can_run_at_once():
+    pieces = 4
+    x = da.ones(2 * pieces, chunks=2)
+    assert graph_width(x + 1) == pieces  # independent pieces, side by side
+    # Joined into one piece: the pieces are still made side by side before the join.
+    assert graph_width(x.rechunk(2 * pieces) + 1) == pieces
+    assert graph_width(da.ones(2 * pieces, chunks=2 * pieces) + 1) == 1  # one piece: a chain
+
+
+def test_is_persisted_only_once_the_pieces_are_computed():
+    x = da.ones(8, chunks=2) + 1
+    assert not is_persisted(x)
+    assert is_persisted(x.persist(scheduler="sync"))
 
 
 def test_persisted_on_the_cluster_and_held_by_its_workers(local_client):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from images.dashboard_pictures import PICTURES as SCREENSHOTS
-from tools.bilingual import ROOT, lesson_sources
+from tools.course import ROOT, lesson_sources
 
 
 def test_images_are_made_by_the_scripts(tmp_path):

@@ -3,7 +3,8 @@
 import nbformat
 import pytest
 
-from tools.bilingual import LANGUAGES, lesson_sources, notebook_path, read_source, split
+from tools.bilingual import read_source, split
+from tools.course import DOCS_DIR, LANGUAGES, lesson_sources, notebook_path
 from tools.language import logic_signature, reads_as_other_language, wrong_language_texts
 
 SOURCES = lesson_sources()
@@ -65,9 +66,7 @@ def test_logic_difference_is_caught():
 def _terms():
     import csv
 
-    from tools.bilingual import ROOT
-
-    with open(ROOT / "docs" / "terms.csv", encoding="utf-8") as handle:
+    with open(DOCS_DIR / "terms.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 

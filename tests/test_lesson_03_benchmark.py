@@ -6,10 +6,10 @@ import ast
 import importlib.util
 import json
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LESSON = ROOT / "lessons" / "03_parallel_search.md"
+from tools.course import LESSONS_DIR, ROOT
+
+LESSON = LESSONS_DIR / "03_parallel_search.md"
 SCRIPT = ROOT / "benchmarks" / "parallel_search.py"
 
 

@@ -20,14 +20,14 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+
+from tools.course import ROOT
 
 # Not installed in the light environment of `make test-other-python`.
 pytest.importorskip("xgboost")
 
-ROOT = Path(__file__).resolve().parent.parent
 
 INSIDE = "=== inside xgboost_training ==="
 AFTER = "=== after xgboost_training ==="
@@ -87,7 +87,7 @@ def test_worker_stderr_redirect_silences_the_rank_line_and_is_undone(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"}
     done = subprocess.run(
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     before, marker, rest = done.stderr.partition(INSIDE)

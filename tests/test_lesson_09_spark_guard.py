@@ -7,7 +7,8 @@ guard (the notebook would then fail with a Py4J/JAVA_GATEWAY_EXITED error on suc
 
 import ast
 
-from tools.bilingual import LESSONS_DIR, read_source
+from tools.bilingual import read_source
+from tools.course import LESSONS_DIR
 
 SOURCE = LESSONS_DIR / "09_dask_and_spark.md"
 # Names that need a running JVM: the session, and the helpers.spark functions that start, stop

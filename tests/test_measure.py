@@ -1,5 +1,6 @@
 """helpers.measure: wall/CPU/peak memory over the kernel and its cluster's processes."""
 
+import os
 import subprocess
 import sys
 import time
@@ -7,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers.measure import Measurement, Results, measure, speedup
+from helpers.measure import Measurement, ProcessTreeSampler, Results, measure, speedup
 
 
 def test_wall_and_cpu_of_a_busy_loop():
@@ -61,9 +62,30 @@ def test_results_table_and_speedup():
 
 def test_measurement_is_recorded_even_when_the_block_fails():
     results = Results()
-    with pytest.raises(RuntimeError), measure("fails", results):
-        raise RuntimeError("boom")
-    assert results["fails"].wall_s >= 0
+    error = RuntimeError("boom")
+    with pytest.raises(RuntimeError) as raised, measure("fails", results) as m:
+        time.sleep(0.05)
+        raise error
+    assert raised.value is error, "the block's own exception must propagate unchanged"
+    assert results["fails"] is m
+    assert m.wall_s >= 0.05 and m.peak_mib > 0 and m.processes >= 1
+
+
+def test_process_tree_sampler_follows_a_child_and_stops():
+    """The public sampler tools use (tools.notebook_runner): a child started while it samples
+    counts, memory and CPU; once ``with`` ends it samples no more."""
+    code = ("import numpy as np, time; a = np.ones(150 * 2**20 // 8); end = time.time() + 0.4\n"
+            "while time.time() < end: pass")
+    with ProcessTreeSampler([os.getpid()], interval=0.02) as sampler:
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    assert sampler.process_count >= 2
+    assert sampler.peak_rss - sampler.start_rss > 120 * 2**20
+    assert sampler.cpu_seconds >= 0.2
+    peak = sampler.peak_rss
+    block = np.ones(200 * 2**20 // 8)  # more than the child held, after the block
+    time.sleep(0.2)
+    del block
+    assert sampler.peak_rss == peak, "the sampler still samples after the with block"
 
 
 def test_workers_on_other_machines_measure_themselves(local_client, monkeypatch):

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools.bilingual import LANGUAGES, NOTEBOOKS_DIR, lesson_sources, notebook_path
+from tools.course import DOCS_DIR, LANGUAGES, NOTEBOOKS_DIR, lesson_sources, notebook_path
 from tools.navigation import (
     NAVIGATION_TAG,
     OPTIONAL_LESSONS,
@@ -45,7 +45,7 @@ def test_every_lesson_is_in_the_map_with_its_optional_mark():
     assert stems == [s.stem for s in SOURCES]
     assert set(OPTIONAL_LESSONS) <= {lesson.number for lesson in lessons()}
     for lang in LANGUAGES:
-        page = generated_pages()[Path(SOURCES[0]).parents[1] / "docs" / f"course-map.{lang}.md"]
+        page = generated_pages()[DOCS_DIR / f"course-map.{lang}.md"]
         for lesson in lessons():
             assert f"({Path('..', 'notebooks', lang, lesson.notebook()).as_posix()})" in page
         for note in OPTIONAL_LESSONS.values():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+
+from tools.course import ROOT
 
 # Not installed in the light environment of `make test-other-python`.
 pytest.importorskip("pyspark")
@@ -21,8 +21,6 @@ from helpers.spark import (
     run_in_new_process,
     spark_conf,
 )
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _fake_java(tmp_path, banner):
@@ -143,7 +141,6 @@ def _run_script(tmp_path, source: str) -> subprocess.CompletedProcess:
     script.write_text(source)
     done = subprocess.run(
         [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done

@@ -5,7 +5,7 @@ import datetime
 import nbformat
 import pytest
 
-from tools.bilingual import LANGUAGES, ROOT, lesson_sources, notebook_path
+from tools.course import LANGUAGES, ROOT, lesson_sources, notebook_path
 from tools.stamp import (
     STAMP_TAG,
     add_stamp,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from tools.bilingual import ROOT
+from tools.course import ROOT
 from tools.system_programs import skip_reason
 
 SCRIPT = ROOT / "tools" / "system_deps.sh"

@@ -30,12 +30,9 @@ import re
 import tokenize
 from pathlib import Path
 
+from tools.course import LANGUAGES
 from tools.navigation import add_navigation
 
-LANGUAGES = ("es", "en")
-ROOT = Path(__file__).resolve().parent.parent
-LESSONS_DIR = ROOT / "lessons"
-NOTEBOOKS_DIR = ROOT / "notebooks"
 SOLUTION_TAG = "solution"
 LESSON_NAME = re.compile(r"^\d\d_[a-z0-9_]+$")
 
@@ -54,16 +51,6 @@ TRANSLATION_CALL = "tr"
 LANGUAGE_COMMENT = re.compile(r"^(?P<indent>[ \t]*)#[ \t]*(?P<lang>es|en):[ \t]?(?P<text>.*)$")
 #: Comments for tools, not for students: they need no translation.
 TOOL_COMMENT = re.compile(r"^#\s*(noqa|type:|fmt:|pragma)")
-
-
-def lesson_sources() -> list[Path]:
-    """All lesson sources, in lesson order."""
-    return sorted(LESSONS_DIR.glob("[0-9][0-9]_*.md"))
-
-
-def notebook_path(source: Path, lang: str) -> Path:
-    """Where the built notebook of ``source`` in ``lang`` lives."""
-    return NOTEBOOKS_DIR / lang / f"{source.stem}.ipynb"
 
 
 def read_source(source: Path):

@@ -38,10 +38,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.bilingual import LANGUAGES, NOTEBOOKS_DIR, ROOT, SOLUTION_TAG
+from tools.bilingual import SOLUTION_TAG
+from tools.course import DOCS_DIR, IMAGES_DIR, LANGUAGES, NOTEBOOKS_DIR, ROOT
 
-DOCS_DIR = ROOT / "docs"
-IMAGES_DIR = ROOT / "images"
 DEFAULT_OUT = ROOT / "build" / "book" / "html"
 #: Pages of docs/ in the book, in the order of the table of contents: docs/<name>.<lang>.md.
 DOC_PAGES = ("course-map", "glossary", "instructor-guide")
@@ -271,7 +270,7 @@ def stage(src: Path, notebooks_dir: Path = NOTEBOOKS_DIR,
     (src / "_static").mkdir(exist_ok=True)
     (src / "_static" / "favicon.svg").write_text(FAVICON, encoding="utf-8")
     (src / "_static" / "book.css").write_text(CSS, encoding="utf-8")
-    (src / "conf.py").write_text(CONF.format(root=str(ROOT)), encoding="utf-8")
+    (src / "conf.py").write_text(CONF, encoding="utf-8")
     return contents
 
 
@@ -303,9 +302,8 @@ SWITCH_TEMPLATE = """\
 CONF = '''\
 # Written by tools/book.py: the book's Sphinx configuration. Nothing is fetched at build or
 # view time: no intersphinx, no MathJax (math is shown as text), no ipywidgets JavaScript.
-import sys
-
-sys.path.insert(0, {root!r})
+# The extension "tools.book" is imported like any package of the course environment (tools is
+# installed by pyproject.toml), so this conf.py needs no sys.path entry for the checkout.
 
 project = "Dask ML course"
 html_title = "Dask ML · curso / course"
@@ -315,15 +313,15 @@ extensions = ["myst_nb", "tools.book"]
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 html_theme = "sphinx_book_theme"
-html_theme_options = {{
+html_theme_options = {
     "article_header_end": ["lang-switch.html", "article-header-buttons.html"],
     "use_download_button": True,
     "use_fullscreen_button": False,
     "home_page_in_toc": False,
     "show_navbar_depth": 1,
-}}
+}
 # Light unless the reader picks dark: the plots are drawn on white.
-html_context = {{"default_mode": "light"}}
+html_context = {"default_mode": "light"}
 # An icon of its own, so that the browser does not ask the server for /favicon.ico.
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
@@ -335,7 +333,7 @@ html_use_index = False
 html_show_search_summary = False
 html_last_updated_fmt = None
 nb_execution_mode = "off"
-nb_ipywidgets_js = {{}}
+nb_ipywidgets_js = {}
 nb_merge_streams = True
 myst_heading_anchors = 6
 suppress_warnings = []

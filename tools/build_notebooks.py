@@ -7,8 +7,10 @@ Usage (from the repository root, inside the course environment)::
     python -m tools.build_notebooks --lang en 05    # one language only
     python -m tools.build_notebooks --no-execute    # split only (outputs are dropped)
 
-The notebooks are executed at the default size (``COURSE_SIZE=small``) on a fresh LocalCluster
-(``DASK_SCHEDULER_ADDRESS`` is ignored), so committed outputs are those nbval re-proves in CI.
+Notebooks are executed by :func:`tools.course.execute_notebook` in the conditions of committed
+outputs (:func:`tools.course.committed_output_environment`: ``COURSE_SIZE=small`` on a fresh
+LocalCluster, whatever ``DASK_SCHEDULER_ADDRESS`` says), so committed outputs are those nbval
+re-proves in CI.
 Each executed notebook gets a version stamp (``tools.stamp``), and the README's lesson map the
 date each lesson was last verified.
 """
@@ -16,38 +18,21 @@ date each lesson was last verified.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from tools.bilingual import (
+from tools.bilingual import check_source, read_source, split
+from tools.course import (
     LANGUAGES,
     ROOT,
-    check_source,
+    committed_output_environment,
+    execute_notebook,
     lesson_sources,
+    lessons_from_arguments,
     notebook_path,
-    read_source,
-    split,
 )
 from tools.stamp import add_stamp, read_stamp, update_readme
-
-CELL_TIMEOUT_S = 600
-
-
-def execute(notebook, workdir: Path):
-    """Run every cell of ``notebook`` in a fresh kernel started in ``workdir``; return it."""
-    from nbclient import NotebookClient
-
-    client = NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT_S,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(workdir)}},
-        record_timing=False,
-    )
-    client.execute()
-    return notebook
 
 
 def build(source: Path, langs, run: bool) -> None:
@@ -64,7 +49,7 @@ def build(source: Path, langs, run: bool) -> None:
         notebook = split(bilingual, lang, source.stem)
         started = time.perf_counter()
         if run:
-            execute(notebook, target.parent)
+            execute_notebook(notebook, target.parent)
             add_stamp(notebook, lang)
         nbformat.validate(notebook)
         nbformat.write(notebook, target)
@@ -97,15 +82,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-execute", action="store_true", help="split without executing")
     args = parser.parse_args(argv)
 
-    sources = [s for s in lesson_sources()
-               if not args.lessons or any(s.stem.startswith(p) for p in args.lessons)]
-    if not sources:
-        parser.error(f"no lesson matches {args.lessons}")
-    # Committed outputs come from the default size on a local cluster.
-    os.environ["COURSE_SIZE"] = "small"
-    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
-    for source in sources:
-        build(source, args.lang or LANGUAGES, run=not args.no_execute)
+    sources = lessons_from_arguments(parser, args.lessons)
+    with committed_output_environment():
+        for source in sources:
+            build(source, args.lang or LANGUAGES, run=not args.no_execute)
     if not args.no_execute:
         record_verification_dates()
     return 0

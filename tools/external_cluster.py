@@ -26,10 +26,10 @@ Each ``dask worker`` runs in a process group of its own, so that killing it take
 its worker process together. Starting, waiting and stopping are
 :class:`helpers.processes.DaskProcesses`, the same code lesson 10 uses to start its cluster.
 
-``EXTERNAL_CLUSTER_LESSONS`` lists the lessons CI runs this way (``make test-cluster``, see
-``tests/external_cluster/``). From a shell, ``python -m tools.external_cluster`` starts the same
-cluster and prints the ``export ...`` lines of :attr:`ExternalCluster.client_env`, for trying a
-lesson by hand.
+:data:`tools.course.EXTERNAL_CLUSTER_LESSONS` lists the lessons CI runs this way
+(``make test-cluster``, see ``tests/external_cluster/``). From a shell,
+``python -m tools.external_cluster`` starts the same cluster and prints the ``export ...`` lines
+of :attr:`ExternalCluster.client_env`, for trying a lesson by hand.
 """
 
 from __future__ import annotations
@@ -47,12 +47,9 @@ from pathlib import Path
 
 from helpers.data import DATA_URL_ENV_VAR
 from helpers.processes import ADDRESS_ENV_VAR, START_TIMEOUT_S, DaskProcesses, Placement
+from tools.course import EXTERNAL_CLUSTER_LESSONS, select_lessons
 from tools.private_network import PrivateNetwork, unavailable_reason
 
-ROOT = Path(__file__).resolve().parent.parent
-#: The lessons that use a cluster and are run, unchanged, against the external cluster in CI
-#: (English notebooks; the Spanish ones run the same code). Lesson-number prefixes.
-EXTERNAL_CLUSTER_LESSONS = ("00", "03", "04", "05", "07", "08", "09", "10")
 #: Development override, e.g. ``COURSE_CLUSTER_LESSONS="00 10"``.
 LESSONS_ENV_VAR = "COURSE_CLUSTER_LESSONS"
 #: Safety nets for a harness that dies without cleaning up (its processes live in their own
@@ -294,20 +291,47 @@ def external_cluster(
 
 
 def lesson_prefixes() -> list[str]:
-    """The lessons to run: ``$COURSE_CLUSTER_LESSONS`` when set, else the CI list."""
+    """The lessons to run: ``$COURSE_CLUSTER_LESSONS`` when set, else the CI list.
+
+    Returns
+    -------
+    list of str
+        Lesson-number prefixes, :data:`tools.course.EXTERNAL_CLUSTER_LESSONS` by default.
+    """
     configured = os.environ.get(LESSONS_ENV_VAR, "").split()
     return configured or list(EXTERNAL_CLUSTER_LESSONS)
 
 
 def lesson_notebook(prefix: str, lang: str = "en") -> Path:
-    """The built notebook of lesson ``prefix`` (``"03"``); a clear error when it does not exist."""
-    folder = ROOT / "notebooks" / lang
-    found = sorted(folder.glob(f"{prefix}_*.ipynb"))
+    """The built notebook of lesson ``prefix`` (``"03"``).
+
+    Parameters
+    ----------
+    prefix : str
+        A lesson number, as in :data:`tools.course.EXTERNAL_CLUSTER_LESSONS`.
+    lang : {"es", "en"}
+        Which language's notebook.
+
+    Returns
+    -------
+    pathlib.Path
+        ``notebooks/<lang>/<prefix>_*.ipynb``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no notebook, or more than one, starts with ``prefix``: the message says how to
+        build it or take it off the list (a listed lesson that is missing fails, never skips).
+    """
+    try:
+        found = select_lessons([f"{prefix}_"], lang=lang)
+    except LookupError:
+        found = []
     if len(found) != 1:
         what = "does not exist" if not found else f"is ambiguous ({[p.name for p in found]})"
         raise FileNotFoundError(
             f"Lesson {prefix} is to run on the external cluster (EXTERNAL_CLUSTER_LESSONS in "
-            f"tools/external_cluster.py, or ${LESSONS_ENV_VAR}), but "
+            f"tools/course.py, or ${LESSONS_ENV_VAR}), but "
             f"notebooks/{lang}/{prefix}_*.ipynb {what}. "
             f"Build it with `make notebooks LESSONS={prefix}`, or take it off the list."
         )

@@ -33,7 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.course import ROOT
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 #: Flags that keep Chromium from calling out to a network it cannot reach (and from sandboxing as
 #: root in a container).

@@ -38,9 +38,10 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.course import LANGUAGES, ROOT
+
 #: ``JUPYTER_CONFIG_PATH`` directory per course language.
-CONFIG_DIRS = {lang: ROOT / "tools" / "lab_config" / lang for lang in ("es", "en")}
+CONFIG_DIRS = {lang: ROOT / "tools" / "lab_config" / lang for lang in LANGUAGES}
 PLUGIN = "@jupyterlab/translation-extension:plugin"
 #: Where a language's lessons are, relative to the repository root (JupyterLab's root).
 LESSONS = "notebooks/{lang}"

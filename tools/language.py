@@ -23,7 +23,8 @@ import html
 import re
 import sys
 
-from tools.bilingual import LANGUAGES, code_comments, lesson_sources, notebook_path
+from tools.bilingual import code_comments
+from tools.course import LANGUAGES, lessons_from_arguments, notebook_path
 
 #: Function words that occur in one language only (no word is in both lists).
 STOPWORDS = {
@@ -184,10 +185,9 @@ def main(argv=None) -> int:
     parser.add_argument("lessons", nargs="*", help="lesson name prefixes, e.g. 03")
     parser.add_argument("--lang", choices=LANGUAGES, action="append")
     args = parser.parse_args(argv)
+    sources = lessons_from_arguments(parser, args.lessons)
     total = 0
-    for source in lesson_sources():
-        if args.lessons and not any(source.stem.startswith(p) for p in args.lessons):
-            continue
+    for source in sources:
         for lang in args.lang or LANGUAGES:
             path = notebook_path(source, lang)
             for line in wrong_language_texts(nbformat.read(path, as_version=4), lang):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import platform
 import re
 import shutil
@@ -34,7 +33,16 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tools.bilingual import LANGUAGES, ROOT
+from tools.course import (
+    DOCS_DIR,
+    LANGUAGES,
+    ROOT,
+    committed_output_env,
+    committed_output_environment,
+    execute_notebook,
+    lesson_sources,
+    notebook_path,
+)
 
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 #: Packages kept at their pins, with the reason the report gives.
@@ -162,29 +170,27 @@ def execute_lessons(out: Path) -> None:
     """
     from nbclient.exceptions import CellExecutionError
 
-    from tools.bilingual import lesson_sources, notebook_path, read_source, split
-    from tools.build_notebooks import execute
+    from tools.bilingual import read_source, split
 
-    os.environ["COURSE_SIZE"] = "small"
-    os.environ.pop("DASK_SCHEDULER_ADDRESS", None)
     results = []
-    for source in lesson_sources():
-        for lang in LANGUAGES:
-            notebook = split(read_source(source), lang, source.stem)
-            entry = {"notebook": f"{lang}/{source.stem}", "error": "", "stderr": []}
-            try:
-                execute(notebook, notebook_path(source, lang).parent)
-            except CellExecutionError as error:
-                lines = [line for line in str(error).splitlines() if line.strip()]
-                entry["error"] = lines[-1][:300] if lines else type(error).__name__
-            for index, cell in enumerate(notebook.cells):
-                for output in cell.get("outputs", []):
-                    if output.get("name") == "stderr" and output.get("text", "").strip():
-                        first = output["text"].strip().splitlines()[0][:200]
-                        entry["stderr"].append(f"cell {index}: {first}")
-            results.append(entry)
-            print(entry["notebook"], "error" if entry["error"] else "ok",
-                  f"{len(entry['stderr'])} stderr" if entry["stderr"] else "", flush=True)
+    with committed_output_environment():
+        for source in lesson_sources():
+            for lang in LANGUAGES:
+                notebook = split(read_source(source), lang, source.stem)
+                entry = {"notebook": f"{lang}/{source.stem}", "error": "", "stderr": []}
+                try:
+                    execute_notebook(notebook, notebook_path(source, lang).parent)
+                except CellExecutionError as error:
+                    lines = [line for line in str(error).splitlines() if line.strip()]
+                    entry["error"] = lines[-1][:300] if lines else type(error).__name__
+                for index, cell in enumerate(notebook.cells):
+                    for output in cell.get("outputs", []):
+                        if output.get("name") == "stderr" and output.get("text", "").strip():
+                            first = output["text"].strip().splitlines()[0][:200]
+                            entry["stderr"].append(f"cell {index}: {first}")
+                results.append(entry)
+                print(entry["notebook"], "error" if entry["error"] else "ok",
+                      f"{len(entry['stderr'])} stderr" if entry["stderr"] else "", flush=True)
     out.write_text(json.dumps(results, indent=1))
 
 
@@ -258,7 +264,7 @@ def write_report(path: Path, pins: dict, versions: dict, runs: dict, minutes: fl
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venv")
-    parser.add_argument("--report", type=Path, default=ROOT / "docs" / "latest-report.md")
+    parser.add_argument("--report", type=Path, default=DOCS_DIR / "latest-report.md")
     parser.add_argument("--keep", type=Path, help="create the venv here and keep it")
     parser.add_argument("--execute-lessons", type=Path, metavar="OUT_JSON",
                         help="(run inside the new venv) execute every lesson, write the results")
@@ -273,8 +279,7 @@ def main(argv=None) -> int:
     log = workdir / "test-latest.log"
     print(f"test-latest: building {venv} (log: {log})", flush=True)
     create_environment(args.python, venv, log)
-    env = {**os.environ, "COURSE_SIZE": "small", "PYTHONWARNINGS": ""}
-    env.pop("DASK_SCHEDULER_ADDRESS", None)
+    env = committed_output_env()
     python = str(venv / "bin" / "python")
     runs = {"Unit tests": workdir / "unit.xml"}
     print("test-latest: unit tests", flush=True)

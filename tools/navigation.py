@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS_DIR = ROOT / "docs"
+from tools.course import DOCS_DIR, LANGUAGES, ROOT, lesson_sources
+
 TERMS_FILE = DOCS_DIR / "terms.csv"
 FURTHER_READING_FILE = DOCS_DIR / "further-reading.csv"
 #: The tag of the navigation cells the build adds (top and bottom of every notebook).
@@ -87,7 +87,7 @@ class Lesson:
 @lru_cache(maxsize=1)
 def lessons() -> tuple[Lesson, ...]:
     """Every lesson in order, read from the ``# NN · Title`` headings of ``lessons/*.md``."""
-    from tools.bilingual import LANGUAGES, cell_languages, lesson_sources, read_source
+    from tools.bilingual import cell_languages, read_source
 
     found = []
     for source in lesson_sources():
@@ -305,8 +305,6 @@ def course_map_page(lang: str) -> str:
 
 def generated_pages() -> dict[Path, str]:
     """Every page this module writes, by path."""
-    from tools.bilingual import LANGUAGES
-
     pages = {}
     for lang in LANGUAGES:
         pages[DOCS_DIR / f"glossary.{lang}.md"] = glossary_page(lang)

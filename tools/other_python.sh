@@ -32,7 +32,8 @@ light=$(mktemp)
 # Everything pinned except the deep-learning, XGBoost and Spark stacks (lessons 00-02 need none).
 grep -v -E '^(torch|tensorflow|tensorflow-cpu|keras|xgboost|xgboost-cpu|pyspark)==' requirements.txt > "$light"
 stamp="$venv/.course-installed"
-if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ] \
+   || [ pyproject.toml -nt "$stamp" ]; then
   "$other" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --upgrade "pip>=24"
   "$venv/bin/python" -m pip install --quiet -r "$light" -c constraints.txt
@@ -40,8 +41,7 @@ if [ ! -f "$stamp" ] || [ requirements.txt -nt "$stamp" ] || [ constraints.txt -
   touch "$stamp"
 fi
 rm -f "$light"
-export COURSE_SIZE=small PYTHONWARNINGS=
-unset DASK_SCHEDULER_ADDRESS
+# The Makefile runs this under $(TEST_ENV): small data, a local cluster, default warnings.
 # The platform, Binder and external-cluster checks don't depend on the interpreter: run once, in .venv.
 "$venv/bin/python" -m pytest tests -q -p no:cacheprovider -rs --ignore=tests/browser \
   --ignore=tests/external_cluster --ignore=tests/test_platforms.py --ignore=tests/test_binder.py

@@ -28,7 +28,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.course import DOCS_DIR, ROOT
+
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 PYTHONS = ("3.11.0", "3.12", "3.13")
 #: name shown to people -> uv's --python-platform, extra environment
@@ -191,7 +192,7 @@ def main(argv=None) -> int:
     text = report(resolutions, torch_note)
     print(text)
     if args.write:
-        (ROOT / "docs" / "platforms.md").write_text(text, encoding="utf-8")
+        (DOCS_DIR / "platforms.md").write_text(text, encoding="utf-8")
     bad = [r for r in resolutions if r.platform.startswith("Linux") and r.cuda_packages]
     return 1 if bad else 0
 

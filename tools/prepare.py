@@ -9,30 +9,21 @@ written into the notebooks.
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
+from helpers.data import local_data_dir
 from helpers.sizes import current_size
-from tools.notebook_runner import run_notebook
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools.notebook_runner import notebooks_from_command_line, run_notebook
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("lessons", nargs="*", help="lesson prefixes (default: all)")
-    parser.add_argument("--lang", default="en", choices=("es", "en"))
-    args = parser.parse_args(argv)
-    size = current_size()
-    paths = [p for p in sorted((ROOT / "notebooks" / args.lang).glob("*.ipynb"))
-             if not args.lessons or any(p.stem.startswith(x) for x in args.lessons)]
-    print(f"Preparing {len(paths)} lessons at COURSE_SIZE={size} ...", flush=True)
+    _, paths = notebooks_from_command_line(__doc__.splitlines()[0], argv)
+    print(f"Preparing {len(paths)} lessons at COURSE_SIZE={current_size()} ...", flush=True)
     for path in paths:
         run = run_notebook(path)
         print(f"  {run.name}: ready in {run.wall_s:.0f} s (slowest cell {run.slowest_cell}: "
               f"{run.slowest_cell_s:.0f} s, peak {run.peak_mib:.0f} MiB)", flush=True)
-    print("Data cached under", ROOT / "data")
+    print("Data cached under", local_data_dir())
     return 0
 
 

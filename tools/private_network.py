@@ -51,7 +51,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.course import ROOT
+
 #: Every name this module creates (bridge, veths, namespaces) starts with ``dcn<N>-``.
 NAME_PREFIX = "dcn"
 #: Test networks are ``10.213.<N>.0/24``.

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.course import ROOT
+
 #: Lessons that need a program outside Python, by the name ``system_deps.sh --list`` prints.
 LESSONS_NEEDING = {"graphviz": ("00_", "08_"), "java17": ("09_",)}
 INSTALL_HINT = "run `make system-deps` (as root on Debian/Ubuntu it installs it) or see the README"

@@ -13,7 +13,7 @@ separate hosts are skipped, with the reason, where namespaces cannot be made (no
   namespaces, veths, bridge) after an error; the same for the one-host fallback;
 * a worker killed (nanny and worker process) in the middle of a computation, and the result
   still right, recomputed on the surviving worker;
-* every lesson in ``tools.external_cluster.EXTERNAL_CLUSTER_LESSONS`` (English notebooks)
+* every lesson in ``tools.course.EXTERNAL_CLUSTER_LESSONS`` (English notebooks)
   executed top to bottom with the cluster's ``client_env`` (``DASK_SCHEDULER_ADDRESS``,
   ``COURSE_DATA_URL``, ``AWS_*``) set and ``COURSE_SIZE=small``. Outputs are not compared (they
   name the cluster, "external cluster: 2 workers"): every cell must run without error, so the
@@ -38,9 +38,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tools.external_cluster import (
+from tools.course import (
     EXTERNAL_CLUSTER_LESSONS,
     ROOT,
+    execute_notebook,
+    lesson_sources,
+    select_lessons,
+)
+from tools.external_cluster import (
     decide_separate_hosts,
     external_cluster,
     lesson_notebook,
@@ -117,8 +122,16 @@ class Boom(Exception):
 
 # --- cheap checks of the lesson list (no cluster) -------------------------------------------
 
-def test_lesson_list_covers_the_cluster_lessons():
-    assert {"00", "03", "04", "05", "07", "08", "09", "10"} <= set(EXTERNAL_CLUSTER_LESSONS)
+def test_every_lesson_that_uses_a_cluster_is_on_the_list_and_the_list_names_lessons():
+    uses_a_cluster = {source.name[:2] for source in lesson_sources()
+                      if "get_client(" in source.read_text(encoding="utf-8")}
+    assert uses_a_cluster, "no lesson source calls get_client(: this check has lost its target"
+    missing = sorted(uses_a_cluster - set(EXTERNAL_CLUSTER_LESSONS))
+    assert not missing, (f"lessons {missing} call get_client() but are not in "
+                         f"EXTERNAL_CLUSTER_LESSONS (tools/course.py): CI would not run them on "
+                         f"a real cluster")
+    for prefix in EXTERNAL_CLUSTER_LESSONS:
+        assert len(select_lessons([f"{prefix}_"])) == 1, f"{prefix}: no single lesson source"
 
 
 def test_a_missing_lesson_fails_with_a_clear_message():
@@ -375,8 +388,6 @@ def test_lesson_runs_unchanged_on_an_external_cluster(prefix, monkeypatch):
     import nbformat
     from distributed import Client
 
-    from tools.build_notebooks import execute
-
     path = lesson_notebook(prefix)  # fails (not skips) when the notebook does not exist
     notebook = nbformat.read(path, as_version=4)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -392,7 +403,7 @@ def test_lesson_runs_unchanged_on_an_external_cluster(prefix, monkeypatch):
         started = time.perf_counter()
         try:
             # Same kernel, cell timeout and working directory as `make notebooks`.
-            execute(notebook, Path(path).parent)
+            execute_notebook(notebook, Path(path).parent)
         finally:
             nbformat.write(notebook, executed)
         took = time.perf_counter() - started
