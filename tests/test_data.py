@@ -1,11 +1,15 @@
 """helpers.data: deterministic generators, parquet cache, bundled digits."""
 
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from helpers import data
+from tools.course import ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +22,7 @@ def test_game_features_are_deterministic_and_learnable():
     a = data.game_features_frame(5_000, seed=1)
     b = data.game_features_frame(5_000, seed=1)
     pd.testing.assert_frame_equal(a, b)
-    assert set(a[data.LABEL].unique()) == {0, 1, 2}
+    assert set(a[data.LABEL].unique()) == set(range(data.N_CLASSES))
     assert list(a.select_dtypes("category").columns) == list(data.CATEGORICAL_COLUMNS)
     # A simple model must do much better than chance (the label is learnable) but not perfectly.
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -28,6 +32,74 @@ def test_game_features_are_deterministic_and_learnable():
     score = cross_val_score(HistGradientBoostingClassifier(categorical_features="from_dtype"),
                             X, y, cv=3).mean()
     assert 0.6 < score < 0.98
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_labels_are_exactly_the_classes(seed):
+    """N_CLASSES follows the cuts of the label: every class occurs, in its share, and no other."""
+    labels = data.game_features_frame(2_000, seed=seed)[data.LABEL]
+    assert sorted(labels.unique()) == list(range(data.N_CLASSES))
+    shares = labels.value_counts(normalize=True).sort_index().cumsum().to_numpy()[:-1]
+    assert np.allclose(shares, data.LABEL_QUANTILES, atol=0.01)
+
+
+def test_the_schema_is_the_generated_frame():
+    """CATEGORIES lists each categorical column's categories in the frame's own order, and
+    N_FEATURES is the length of an encoded row."""
+    frame = data.game_features_frame(50, seed=0)
+    assert list(data.CATEGORIES) == list(data.CATEGORICAL_COLUMNS)
+    for column, values in data.CATEGORIES.items():
+        assert tuple(frame[column].cat.categories) == values
+    assert data.N_FEATURES == len(data.NUMERIC_COLUMNS) + sum(map(len, data.CATEGORIES.values()))
+
+
+def test_importing_data_does_not_import_torch():
+    code = "import helpers.data, sys; assert 'torch' not in sys.modules, 'torch was imported'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+STATS = {"mean": np.linspace(1, 8, len(data.NUMERIC_COLUMNS)),
+         "std": np.linspace(2, 3, len(data.NUMERIC_COLUMNS))}
+
+
+def test_encode_frame_standardises_and_one_hot_encodes():
+    frame = data.game_features_frame(300, seed=4)
+    features, labels = data.encode_frame(frame, STATS)
+    n_numeric = len(data.NUMERIC_COLUMNS)
+    assert features.dtype == np.float32 and features.shape == (300, data.N_FEATURES)
+    expected = (frame[list(data.NUMERIC_COLUMNS)].to_numpy() - STATS["mean"]) / STATS["std"]
+    assert np.allclose(features[:, :n_numeric], expected, rtol=1e-6, atol=1e-6)
+    start = n_numeric
+    for column, values in data.CATEGORIES.items():
+        block = features[:, start:start + len(values)]
+        assert np.array_equal(np.asarray(values)[block.argmax(axis=1)], frame[column].astype(str))
+        assert (block.sum(axis=1) == 1).all()
+        start += len(values)
+    assert labels.dtype == np.int64 and np.array_equal(labels, frame[data.LABEL])
+
+
+def test_encode_frame_does_not_depend_on_the_categories_a_file_holds():
+    """A file whose category column holds strings, or a dtype with other categories in another
+    order, is encoded with the positions of CATEGORIES; an unknown value is an error."""
+    frame = data.game_features_frame(100, seed=5)
+    reference, _ = data.encode_frame(frame, STATS)
+    as_strings = frame.astype({column: str for column in data.CATEGORIES})
+    assert np.array_equal(data.encode_frame(as_strings, STATS)[0], reference)
+    reordered = frame.astype({"genre": pd.CategoricalDtype(data.GENRES[::-1])})
+    assert np.array_equal(data.encode_frame(reordered, STATS)[0], reference)
+    as_strings.loc[3, "region"] = "antarctica"
+    with pytest.raises(ValueError, match="region"):
+        data.encode_frame(as_strings, STATS)
+
+
+def test_decode_batch_equals_decode_rows_stacked():
+    rng = np.random.default_rng(0)
+    numeric = rng.normal(size=(50, len(data.NUMERIC_COLUMNS))).astype("float32")
+    codes = np.stack([rng.integers(0, len(values), 50) for values in data.CATEGORIES.values()],
+                     axis=1)
+    one_by_one = np.stack(list(data.decode_rows(numeric, codes, STATS["mean"], STATS["std"])))
+    at_once = data.decode_batch(numeric, codes, STATS["mean"], STATS["std"])
+    assert at_once.dtype == np.float32 and np.array_equal(at_once, one_by_one)
 
 
 def test_write_game_features_partitions_and_cache(tmp_data_dir):

@@ -9,13 +9,11 @@ collection again.
 
 from __future__ import annotations
 
-from helpers.data import CATEGORICAL_COLUMNS, GENRES, LABEL, NUMERIC_COLUMNS, PLATFORMS, REGIONS
+from helpers.data import CATEGORICAL_COLUMNS, CATEGORIES, LABEL, N_CLASSES, NUMERIC_COLUMNS
 from helpers.exercises import correct, exercise_check, is_dask_collection, require
 
 __all__ = ["check_exercise_1", "check_exercise_2"]
 
-#: The categories of each categorical column, in the order the lesson declares them.
-_CATEGORIES = dict(zip(CATEGORICAL_COLUMNS, (PLATFORMS, REGIONS, GENRES), strict=True))
 #: How far an accuracy may be from the lesson's to count as "the same" (the lesson allows 0.015
 #: or 0.02; a little more here, for answers that differ from the solution in harmless details).
 _SAME_ACCURACY = 0.03
@@ -90,9 +88,9 @@ def check_exercise_1(onehot_train, onehot_clf, acc_onehot, acc_dask):
             es="Faltan columnas numéricas: la codificación *one-hot* solo cambia las "
                "categóricas.",
             en="Numeric columns are missing: one-hot encoding only changes the categorical ones.")
-    n_dummies = sum(len(values) for values in _CATEGORIES.values())
+    n_dummies = sum(len(values) for values in CATEGORIES.values())
     # With drop_first=True each categorical column gives one dummy column fewer.
-    allowed = {len(NUMERIC_COLUMNS) + n_dummies, len(NUMERIC_COLUMNS) + n_dummies - 3}
+    allowed = {len(NUMERIC_COLUMNS) + n_dummies, len(NUMERIC_COLUMNS) + n_dummies - len(CATEGORIES)}
     require(len(columns) in allowed,
             es="El número de columnas no cuadra: cada categoría conocida de cada columna "
                "categórica debe dar una columna *one-hot*. ¿Has declarado las categorías?",
@@ -154,7 +152,7 @@ def check_exercise_2(new_players, model, proba_new, acc_new, acc_clf):
     require(is_dask_collection(new_players) and hasattr(new_players, "columns"),
             es="`new_players` debe ser un dataframe de Dask: léelo con `dd.read_parquet`.",
             en="`new_players` should be a Dask dataframe: read it with `dd.read_parquet`.")
-    for column, values in _CATEGORIES.items():
+    for column, values in CATEGORIES.items():
         series = new_players[column]
         require(series.cat.known and tuple(series.cat.categories) == values,
                 es=f"Las categorías de `{column}` no son las del entrenamiento. Decláralas igual "
@@ -169,9 +167,9 @@ def check_exercise_2(new_players, model, proba_new, acc_new, acc_clf):
             en="`proba_new` is not a Dask collection, so it was not computed on the workers: "
                "use `xgboost.dask.inplace_predict` with the client.")
     n_columns = proba_new.shape[1]  # a dataframe (inplace_predict) or an array (predict)
-    require(n_columns == 3,
-            es="`proba_new` debe tener una columna de probabilidad por clase (tres).",
-            en="`proba_new` should have one probability column per class (three).")
+    require(n_columns == N_CLASSES,
+            es=f"`proba_new` debe tener una columna de probabilidad por clase ({N_CLASSES}).",
+            en=f"`proba_new` should have one probability column per class ({N_CLASSES}).")
     best = (0, int(model.best_iteration) + 1)
     rounds = _prediction_iteration_range(proba_new)
     require(rounds is None or rounds[1] != 0,
