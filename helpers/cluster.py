@@ -62,7 +62,22 @@ _current: dict = {}
 
 @dataclass(frozen=True)
 class ClusterSpec:
-    """The shape of a LocalCluster: what ``get_client`` compares to decide whether to reuse."""
+    """The shape of a LocalCluster: what ``get_client`` compares to decide whether to reuse.
+
+    Attributes
+    ----------
+    n_workers : int
+        Worker processes.
+    threads_per_worker : int
+        Threads of each worker.
+    memory_limit : int
+        Memory limit of each worker, in bytes.
+
+    Examples
+    --------
+    >>> ClusterSpec(2, 1, 700 * 2**20) == make_spec(2, 1, "700MiB")
+    True
+    """
 
     n_workers: int
     threads_per_worker: int
@@ -75,6 +90,16 @@ def configure_dask() -> None:
     Dask's own defaults stand (graph optimisations included: nothing the lessons use needs them
     off since dask 2026, docs/dask-versions.md). On JupyterHub/Binder the dashboard link goes
     through the hub's proxy so that it opens in the student's browser.
+
+    Examples
+    --------
+    >>> import dask
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"JUPYTERHUB_SERVICE_PREFIX": "/user/ana/"}), \\
+    ...         dask.config.set({"distributed.dashboard.link": "{host}:{port}"}):
+    ...     configure_dask()
+    ...     dask.config.get("distributed.dashboard.link")
+    '/user/ana/proxy/{port}/status'
     """
     import dask
 
@@ -84,7 +109,19 @@ def configure_dask() -> None:
 
 
 def machine_resources() -> tuple[int, int]:
-    """Return ``(cores, memory_bytes)`` available to this process, honouring cgroup limits."""
+    """Return ``(cores, memory_bytes)`` available to this process, honouring cgroup limits.
+
+    Returns
+    -------
+    tuple of int
+        ``(cores, memory_bytes)``, as dask and distributed count them.
+
+    Examples
+    --------
+    >>> cores, memory_bytes = machine_resources()
+    >>> cores >= 1 and memory_bytes > 0
+    True
+    """
     from dask.system import CPU_COUNT
     from distributed.system import MEMORY_LIMIT
 
@@ -92,7 +129,23 @@ def machine_resources() -> tuple[int, int]:
 
 
 def default_spec() -> ClusterSpec:
-    """The LocalCluster shape for this machine: one single-threaded worker per core (at most 4)."""
+    """The LocalCluster shape for this machine: one single-threaded worker per core (at most 4).
+
+    Each worker gets at most :data:`DEFAULT_WORKER_MEMORY`, and all of them together at most
+    60 % of the machine's memory.
+
+    Returns
+    -------
+    ClusterSpec
+
+    Examples
+    --------
+    >>> spec = default_spec()
+    >>> 1 <= spec.n_workers <= MAX_DEFAULT_WORKERS, spec.threads_per_worker
+    (True, 1)
+    >>> spec.memory_limit <= DEFAULT_WORKER_MEMORY
+    True
+    """
     cores, memory = machine_resources()
     n_workers = max(1, min(cores, MAX_DEFAULT_WORKERS))
     # Leave room for the kernel and the scheduler: workers get at most 60 % of the memory.
@@ -107,7 +160,34 @@ def make_spec(
 ) -> ClusterSpec:
     """Validate the arguments of :func:`get_client` and fill the gaps with :func:`default_spec`.
 
-    Raises ``ValueError`` with a message that says what to pass instead.
+    Parameters
+    ----------
+    n_workers : int, optional
+        Worker processes, 1 or more.
+    threads_per_worker : int, optional
+        Threads of each worker, 1 or more.
+    memory_limit : int or str, optional
+        Memory limit of each worker: bytes, or a string such as ``"700MiB"``; all the workers
+        together must fit in this machine.
+
+    Returns
+    -------
+    ClusterSpec
+
+    Raises
+    ------
+    ValueError
+        With a message that says what to pass instead.
+
+    Examples
+    --------
+    >>> make_spec(n_workers=2, threads_per_worker=1, memory_limit="500MiB")
+    ClusterSpec(n_workers=2, threads_per_worker=1, memory_limit=524288000)
+    >>> make_spec(n_workers=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_workers=0: a cluster needs at least one worker with one thread. Pass a whole \
+number of 1 or more, for example get_client(n_workers=2).
     """
     from dask.utils import format_bytes, parse_bytes
 
@@ -189,6 +269,21 @@ def scheduler_address() -> str:
     The variable is read at every call, so that setting it in a running kernel takes effect;
     set it to ``""`` to go back to a local cluster (dask copies the variable into its
     ``scheduler-address`` setting when it is imported, so deleting it is not enough).
+
+    Returns
+    -------
+    str
+        The scheduler's address, such as ``"tcp://10.0.0.5:8786"``, or ``""``.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: " tcp://10.0.0.5:8786 "}):
+    ...     scheduler_address()
+    'tcp://10.0.0.5:8786'
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: ""}):
+    ...     scheduler_address()
+    ''
     """
     import dask
 
@@ -244,6 +339,12 @@ def version_mismatches(versions: dict[str, dict]) -> dict[str, dict[str, str | N
         ``{process name: {package: version or None}}``, the first process being the notebook.
         A package the notebook does not have is not compared.
 
+    Returns
+    -------
+    dict
+        ``{package: {process name: version or None}}`` for each package whose version is not
+        the same everywhere; empty when all agree.
+
     Examples
     --------
     >>> version_mismatches({"notebook": {"dask": "2026.8.0", "torch": None},
@@ -269,10 +370,23 @@ def check_versions(client) -> None:
     later with a puzzling error inside a task (a pickle that will not load, a missing keyword).
     The scheduler only needs dask's own packages; the workers need all of them.
 
+    Parameters
+    ----------
+    client : distributed.Client
+        Connected to the cluster to check.
+
     Raises
     ------
     RuntimeError
         Naming each package, the version in the notebook and where it differs, and what to do.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0",
+    ...                 worker_dashboard_address="127.0.0.1:0")
+    >>> check_versions(client)  # the same process: the same versions, nothing to say
+    >>> client.close()
     """
     probe = _version_probe()
     notebook = probe(COURSE_PACKAGES)
@@ -335,6 +449,19 @@ def ship_helpers(client) -> None:
     package as a worker and a scheduler plugin, under one name: workers that join later get it
     too, and calling it again with the same code does nothing. New code replaces the plugin, but
     workers already running keep the helpers modules they had imported (it warns: restart them).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Connected to the cluster that needs the helpers.
+
+    Examples
+    --------
+    :func:`get_client` calls it on connecting to an external scheduler; by hand:
+
+    >>> from distributed import Client
+    >>> client = Client("tcp://10.0.0.5:8786")  # doctest: +SKIP
+    >>> ship_helpers(client)                     # doctest: +SKIP
     """
     from distributed.diagnostics.plugin import SchedulerUploadFile, UploadFile
 
@@ -387,6 +514,39 @@ def get_client(
     700 MiB each. With an external scheduler (:func:`scheduler_address`) they are ignored, with
     a warning, and the first connection checks versions (:func:`check_versions`) and sends the
     helpers package (:func:`ship_helpers`).
+
+    Parameters
+    ----------
+    n_workers : int, optional
+        Worker processes of the local cluster.
+    threads_per_worker : int, optional
+        Threads of each worker.
+    memory_limit : int or str, optional
+        Memory limit of each worker: bytes, or a string such as ``"700MiB"``.
+
+    Returns
+    -------
+    distributed.Client
+        The same one as the previous call when the cluster and its shape have not changed.
+
+    Raises
+    ------
+    ValueError
+        When the arguments do not describe a cluster that fits this machine (:func:`make_spec`).
+    ConnectionError
+        When the external scheduler cannot be reached.
+    RuntimeError
+        When the external cluster runs other versions of the course's packages.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: ""}):  # a local cluster here
+    ...     client = get_client(n_workers=1, memory_limit="400MiB")
+    ...     same = get_client(n_workers=1, memory_limit="400MiB")
+    ...     print(same is client, worker_count(client))
+    ...     close_client()
+    True 1
     """
     configure_dask()
     address = scheduler_address()
@@ -423,6 +583,12 @@ def close_client() -> None:
 
     An external cluster (``DASK_SCHEDULER_ADDRESS``) keeps running: only the connection closes.
     Safe to call when nothing is open.
+
+    Examples
+    --------
+    See :func:`get_client`; with nothing open it does nothing:
+
+    >>> close_client()
     """
     client = _current.pop("client", None)
     cluster = _current.pop("cluster", None)
@@ -467,6 +633,28 @@ def set_work_stealing(client, enabled: bool) -> bool:
     restrictions, so a scheduler that steals one (likely on a loaded machine) makes training fail
     with "Invalid worker address". Lessons that train XGBoost switch stealing off first. It works
     the same on a LocalCluster and on an external scheduler, because it runs on the scheduler.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Connected to the scheduler to change.
+    enabled : bool
+        Whether work stealing should run from now on.
+
+    Returns
+    -------
+    bool
+        Whether it was running before this call (``False`` when the scheduler was started
+        without it).
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0",
+    ...                 worker_dashboard_address="127.0.0.1:0")
+    >>> set_work_stealing(client, False), set_work_stealing(client, True)
+    (True, False)
+    >>> client.close()
     """
     from functools import partial
 
@@ -483,7 +671,19 @@ def show_progress(*collections, client=None) -> None:
     client's own event loop and this call blocks until every task has finished (or failed): the
     bars still move while it runs, and nothing is left listening afterwards.
 
-    ``collections`` are persisted collections or futures, as for ``distributed.progress``.
+    Parameters
+    ----------
+    *collections : dask collections or distributed.Future
+        Persisted collections or futures, as for ``distributed.progress``.
+    client : distributed.Client, optional
+        Whose scheduler to listen to; default: the current client.
+
+    Examples
+    --------
+    In a notebook (the bars are an ipywidget):
+
+    >>> table = get_client().persist(frame)  # doctest: +SKIP
+    >>> show_progress(table)                 # doctest: +SKIP
     """
     import time
 
@@ -503,17 +703,75 @@ def show_progress(*collections, client=None) -> None:
 
 
 def uses_external_cluster() -> bool:
-    """True when :func:`get_client` uses an outside cluster (:func:`scheduler_address`)."""
+    """True when :func:`get_client` uses an outside cluster (:func:`scheduler_address`).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: "tcp://10.0.0.5:8786"}):
+    ...     uses_external_cluster()
+    True
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: ""}):
+    ...     uses_external_cluster()
+    False
+    """
     return bool(scheduler_address())
 
 
 def worker_count(client) -> int:
-    """Number of workers currently connected to the client's scheduler."""
+    """Number of workers currently connected to the client's scheduler.
+
+    Parameters
+    ----------
+    client : distributed.Client
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=2, dashboard_address="127.0.0.1:0",
+    ...                 worker_dashboard_address="127.0.0.1:0")
+    >>> worker_count(client)
+    2
+    >>> client.close()
+    """
     return len(client.scheduler_info()["workers"])
 
 
 def cluster_summary(client) -> str:
-    """A short, readable description of the cluster: workers, threads, memory and dashboard link."""
+    """A short, readable description of the cluster: workers, threads, memory and dashboard link.
+
+    In the lesson's language (:mod:`helpers.i18n`); it says whether the cluster is external
+    (:func:`uses_external_cluster`) or a LocalCluster.
+
+    Parameters
+    ----------
+    client : distributed.Client
+
+    Returns
+    -------
+    str
+        Two lines: the cluster, then its dashboard's link.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=2, threads_per_worker=1, memory_limit="500MiB",
+    ...                 dashboard_address="127.0.0.1:0", worker_dashboard_address="127.0.0.1:0")
+    >>> with mock.patch.dict(os.environ, {ADDRESS_ENV_VAR: ""}):
+    ...     print(cluster_summary(client))  # doctest: +ELLIPSIS
+    LocalCluster: 2 workers, 2 threads, memory limit 0.98 GiB in total
+    Dashboard: http://.../status
+    >>> client.close()
+    """
     from dask.utils import format_bytes
 
     workers = client.scheduler_info()["workers"].values()

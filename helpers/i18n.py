@@ -41,6 +41,16 @@ def _validate(lang: str) -> str:
 def set_language(lang: str) -> None:
     """Make ``lang`` (``"es"`` or ``"en"``) the language of everything ``helpers`` shows.
 
+    Parameters
+    ----------
+    lang : str
+        ``"es"`` for Spanish or ``"en"`` for English.
+
+    Raises
+    ------
+    ValueError
+        When ``lang`` is neither.
+
     Examples
     --------
     >>> set_language("es"); current_language()
@@ -56,12 +66,41 @@ def set_language(lang: str) -> None:
 
 
 def current_language() -> str:
-    """The language set by :func:`set_language` (English until a lesson sets one)."""
+    """The language set by :func:`set_language` (English until a lesson sets one).
+
+    Returns
+    -------
+    str
+        ``"es"`` or ``"en"``.
+
+    Examples
+    --------
+    >>> set_language("es"); current_language()
+    'es'
+    >>> set_language("en")
+    """
     return _state["lang"]
 
 
 def resolve(lang: str | None) -> str:
     """``lang`` when given (validated), else the current language.
+
+    What every function with a ``lang=None`` argument calls to decide its language.
+
+    Parameters
+    ----------
+    lang : str or None
+        ``"es"``, ``"en"``, or ``None`` for :func:`current_language`.
+
+    Returns
+    -------
+    str
+        ``"es"`` or ``"en"``.
+
+    Raises
+    ------
+    ValueError
+        When ``lang`` is a string other than ``"es"`` or ``"en"``.
 
     Examples
     --------
@@ -76,6 +115,18 @@ def resolve(lang: str | None) -> str:
 def text(*, es: str, en: str, lang: str | None = None) -> str:
     """Pick the Spanish or the English version of a message.
 
+    Parameters
+    ----------
+    es, en : str
+        The message in Spanish and in English.
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the current language (:func:`resolve`).
+
+    Returns
+    -------
+    str
+        ``es`` or ``en``.
+
     Examples
     --------
     >>> text(es="hola", en="hello", lang="es")
@@ -89,8 +140,24 @@ def text(*, es: str, en: str, lang: str | None = None) -> str:
 def warn(*, es: str, en: str, category: type[Warning] = UserWarning, stacklevel: int = 2) -> None:
     """``warnings.warn`` with the message in the lesson's language (:func:`text`).
 
-    ``stacklevel`` counts as for ``warnings.warn`` from the caller: 2 points at whoever called
-    the function that calls this.
+    Parameters
+    ----------
+    es, en : str
+        The message in Spanish and in English.
+    category : type of Warning
+        The warning's class.
+    stacklevel : int
+        Counts as for ``warnings.warn`` from the caller: 2 points at whoever called the
+        function that calls this.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn(es="cuidado", en="careful", category=RuntimeWarning)
+    >>> caught[0].category.__name__, str(caught[0].message)
+    ('RuntimeWarning', 'careful')
     """
     import warnings
 
@@ -98,7 +165,25 @@ def warn(*, es: str, en: str, category: type[Warning] = UserWarning, stacklevel:
 
 
 def word(key: str, lang: str | None = None) -> str:
-    """A word from :data:`WORDS` in ``lang`` (or the current language)."""
+    """A word from :data:`WORDS` in ``lang`` (or the current language).
+
+    Parameters
+    ----------
+    key : str
+        One of the keys of :data:`WORDS`.
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the current language.
+
+    Returns
+    -------
+    str
+        The word.
+
+    Examples
+    --------
+    >>> word("verified", "es"), word("verified", "en")
+    ('Comprobado', 'Verified')
+    """
     return WORDS[key][resolve(lang)]
 
 

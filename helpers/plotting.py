@@ -60,6 +60,23 @@ LABELS = {
 def label(key: str, lang: str | None = None) -> str:
     """The axis label ``key`` in ``lang`` (default: the lesson's language).
 
+    Parameters
+    ----------
+    key : str
+        One of the keys of :data:`LABELS` (``"wall"``, ``"memory"``, ``"epoch"``...).
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the lesson's language.
+
+    Returns
+    -------
+    str
+        The label.
+
+    Raises
+    ------
+    KeyError
+        When the course has no label ``key``.
+
     Examples
     --------
     >>> label("wall", "es")
@@ -73,6 +90,18 @@ def label(key: str, lang: str | None = None) -> str:
 def metric_name(key: str, lang: str | None = None) -> str:
     """A metric's name for a legend: translated when the course knows it, else as given.
 
+    Parameters
+    ----------
+    key : str
+        The metric's name as a library reports it (``"accuracy"``, ``"mlogloss"``, ``"auc"``).
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the lesson's language.
+
+    Returns
+    -------
+    str
+        The course's label for it with a lower-case first letter, or ``key`` unchanged.
+
     Examples
     --------
     >>> metric_name("accuracy", "es")
@@ -85,7 +114,15 @@ def metric_name(key: str, lang: str | None = None) -> str:
 
 
 def use_course_style() -> None:
-    """Apply the course's matplotlib style (sizes, grid, colours)."""
+    """Apply the course's matplotlib style (sizes, grid, colours).
+
+    Examples
+    --------
+    >>> import matplotlib as mpl
+    >>> use_course_style()
+    >>> mpl.rcParams["axes.grid"], mpl.rcParams["axes.spines.top"]
+    (True, False)
+    """
     import matplotlib as mpl
 
     mpl.rcParams.update(
@@ -116,6 +153,33 @@ def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: s
     """Measured speed-up ``wall_times[0] / wall_times[i]`` against the number of workers.
 
     The first entry is the baseline; the dashed line is ideal linear scaling.
+
+    Parameters
+    ----------
+    workers : sequence of int
+        Numbers of workers, the baseline first.
+    wall_times : sequence of float
+        Wall time measured with each, in seconds.
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the lesson's language.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        When the two sequences are empty or of different lengths.
+
+    Examples
+    --------
+    >>> ax = speedup_plot([1, 2, 4], [12.0, 6.5, 4.0], lang="en")
+    >>> ax.get_ylabel(), [text.get_text() for text in ax.texts]
+    ('Speed-up (×)', ['1.00×', '1.85×', '3.00×'])
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if len(workers) != len(wall_times) or not workers:
         raise ValueError("workers and wall_times must be non-empty and of the same length.")
@@ -137,7 +201,29 @@ def speedup_plot(workers: Sequence[int], wall_times: Sequence[float], *, lang: s
 def measurement_bars(measurements: Sequence, *, lang: str | None = None, axes=None):
     """Side-by-side bars of wall time and peak memory for :class:`helpers.measure.Measurement` rows.
 
-    Returns the two ``Axes`` (time, memory).
+    Parameters
+    ----------
+    measurements : sequence of helpers.measure.Measurement
+        The rows, one bar each (anything with ``label``, ``wall_s`` and ``peak_mib``).
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the lesson's language.
+    axes : pair of matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure with two side by side.
+
+    Returns
+    -------
+    pair of matplotlib.axes.Axes
+        The time axes and the memory axes.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as Row
+    >>> time_ax, memory_ax = measurement_bars(
+    ...     [Row(label="pandas", wall_s=2.0, peak_mib=300), Row(label="dask", wall_s=1.2,
+    ...                                                          peak_mib=120)], lang="es")
+    >>> time_ax.get_ylabel(), memory_ax.get_ylabel()
+    ('Tiempo de reloj (s)', 'Memoria pico (MiB)')
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 
@@ -161,6 +247,25 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str | None 
     """Plot per-epoch curves such as ``{"loss": [...], "val_loss": [...]}``.
 
     Keys starting with ``val_`` are drawn dashed and labelled as validation curves.
+
+    Parameters
+    ----------
+    history : mapping of str to sequence of float
+        One value per epoch for each curve, by metric name (:func:`metric_name`).
+    lang, ax
+        As for :func:`speedup_plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per curve, labelled for the legend.
+
+    Examples
+    --------
+    >>> ax = learning_curves({"loss": [0.9, 0.5], "val_loss": [1.0, 0.7]}, lang="en")
+    >>> [line.get_label() for line in ax.lines]
+    ['loss (training)', 'loss (validation)']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
     for key, values in history.items():
@@ -175,7 +280,32 @@ def learning_curves(history: Mapping[str, Sequence[float]], *, lang: str | None 
 
 
 def confusion_matrix_plot(y_true, y_pred, *, lang: str | None = None, class_names=None, ax=None):
-    """A confusion matrix with counts in each cell (rows: true class, columns: predicted)."""
+    """A confusion matrix with counts in each cell (rows: true class, columns: predicted).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like
+        The true and the predicted class of each sample.
+    lang : str, optional
+        ``"es"`` or ``"en"``; default: the lesson's language.
+    class_names : sequence, optional
+        Tick labels, one per class in sorted order; default: ``0, 1, ...``.
+    ax : matplotlib.axes.Axes, optional
+        As for :func:`speedup_plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The matrix as an image, with its count written in each cell.
+
+    Examples
+    --------
+    >>> ax = confusion_matrix_plot([0, 0, 1, 1], [0, 1, 1, 1], lang="en",
+    ...                            class_names=["cat", "dog"])
+    >>> ax.get_title(), [text.get_text() for text in ax.texts]
+    ('Confusion matrix', ['1', '1', '0', '2'])
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     import numpy as np
     from sklearn.metrics import confusion_matrix
 

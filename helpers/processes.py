@@ -36,10 +36,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from helpers.cluster import ADDRESS_ENV_VAR, LOOPBACK
 from helpers.i18n import text
 
-LOOPBACK = "127.0.0.1"
-ADDRESS_ENV_VAR = "DASK_SCHEDULER_ADDRESS"
 #: Seconds to wait for a polite stop (SIGTERM) before SIGKILL.
 STOP_TIMEOUT_S = 15.0
 #: Seconds to wait for a scheduler to write its address, or for workers to register.
@@ -51,6 +50,13 @@ _HELPER_PROCESSES = ("resource_tracker",)
 class Placement(NamedTuple):
     """Where a process runs: the IP address its servers listen on, and the argv prefix that
     starts a command there (empty: this machine, as it is).
+
+    Attributes
+    ----------
+    host : str
+        The IP address the process's servers listen on.
+    wrapper : sequence of str
+        The argv prefix that runs a command on that host (see :meth:`DaskProcesses.launch`).
 
     Examples
     --------
@@ -66,6 +72,11 @@ class Placement(NamedTuple):
 
 def dask_command() -> list[str]:
     """The ``dask`` command-line program of this Python environment (``python -m dask``).
+
+    Returns
+    -------
+    list of str
+        The argv that starts it: this Python, ``-m``, ``dask``.
 
     Examples
     --------
@@ -144,6 +155,14 @@ def stop_processes(processes: Iterable[subprocess.Popen], *, hard: bool = False,
         running after ``timeout``. ``True``: SIGKILL at once, with no goodbye.
     timeout : float
         Seconds to wait for the polite stop, and then for the processes to be reaped.
+
+    Examples
+    --------
+    >>> sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
+    ...                            start_new_session=True)
+    >>> stop_processes([sleeper])
+    >>> sleeper.poll() is not None
+    True
     """
     processes = list(processes)
     for proc in processes:
@@ -174,6 +193,16 @@ def _family(pid: int) -> list:
 
 def still_running(pids: Iterable[int]) -> list[int]:
     """The PIDs of ``pids`` that are still running (a zombie waiting to be reaped is not).
+
+    Parameters
+    ----------
+    pids : iterable of int
+        Process IDs, of processes that may have ended.
+
+    Returns
+    -------
+    list of int
+        Those still running, in the order given.
 
     Examples
     --------
@@ -261,6 +290,25 @@ class DaskProcesses:
         program : sequence of str, optional
             The program to run instead of ``dask`` (:func:`dask_command`), e.g.
             ``[sys.executable, "-m", "moto.server"]``.
+
+        Returns
+        -------
+        subprocess.Popen
+            The process, also in :attr:`processes` under ``name``.
+
+        Raises
+        ------
+        ValueError
+            When a process named ``name`` was started here and not stopped.
+
+        Examples
+        --------
+        >>> procs = DaskProcesses()
+        >>> hello = procs.launch("hello", program=[sys.executable, "-c", "print('hello')"])
+        >>> hello.wait(), procs.log("hello")
+        (0, 'hello\\n')
+        >>> procs.close()
+        []
         """
         if name in self.processes:
             raise ValueError(f"a process named {name!r} is already running: stop it first")
@@ -307,6 +355,11 @@ class DaskProcesses:
         wrapper : sequence of str
             An argv prefix that runs it on that host (see :meth:`launch`).
 
+        Returns
+        -------
+        str
+            The scheduler's address, such as ``"tcp://127.0.0.1:41235"``.
+
         Raises
         ------
         RuntimeError
@@ -336,7 +389,18 @@ class DaskProcesses:
             time.sleep(0.05)
 
     def dashboard_link(self, name: str = "scheduler") -> str:
-        """The dashboard of scheduler ``name`` (on its host: 127.0.0.1 unless told otherwise)."""
+        """The dashboard of scheduler ``name`` (on its host: 127.0.0.1 unless told otherwise).
+
+        Parameters
+        ----------
+        name : str
+            A scheduler started with :meth:`start_scheduler`.
+
+        Returns
+        -------
+        str
+            Its URL, such as ``"http://127.0.0.1:41237/status"``.
+        """
         port = self.schedulers[name].get("services", {}).get("dashboard")
         return f"http://{self.hosts.get(name, LOOPBACK)}:{port}/status"
 
@@ -377,6 +441,11 @@ class DaskProcesses:
             The IP address its nanny and worker listen on.
         wrapper : sequence of str
             An argv prefix that runs it on that host (see :meth:`launch`).
+
+        Returns
+        -------
+        subprocess.Popen
+            The process (the nanny, when there is one).
         """
         options = ["worker", scheduler_address, "--name", name, "--host", host,
                    "--dashboard-address", f"{host}:0", "--no-dashboard",
@@ -393,6 +462,17 @@ class DaskProcesses:
     def wait_for_workers(self, scheduler_address: str, n_workers: int, *,
                          timeout: float = START_TIMEOUT_S, security=None) -> None:
         """Wait until ``n_workers`` workers have registered with the scheduler.
+
+        Parameters
+        ----------
+        scheduler_address : str
+            Where the scheduler listens.
+        n_workers : int
+            How many workers it must have (started here or elsewhere).
+        timeout : float
+            Seconds to wait.
+        security : distributed.Security, optional
+            For a scheduler that speaks TLS.
 
         Raises
         ------
@@ -470,6 +550,33 @@ class DaskProcesses:
         Workers among ``names`` are stopped first, and only then the schedulers: a worker that
         gets SIGTERM while its scheduler is going away may hang in its goodbye until it is
         killed.
+
+        Parameters
+        ----------
+        *names : str
+            Processes started here.
+        hard : bool
+            SIGKILL at once instead of SIGTERM first (see :func:`stop_processes`).
+        timeout : float
+            Seconds to wait for a polite stop before SIGKILL.
+
+        Raises
+        ------
+        KeyError
+            When a name is not a running process started here.
+
+        Examples
+        --------
+        >>> procs = DaskProcesses()
+        >>> sleeper = procs.launch("sleeper",
+        ...                        program=[sys.executable, "-c", "import time; time.sleep(60)"])
+        >>> procs.pids() == {sleeper.pid}
+        True
+        >>> procs.stop("sleeper")
+        >>> sleeper.poll() is not None, procs.processes
+        (True, {})
+        >>> procs.close()
+        []
         """
         procs = {name: self.processes.pop(name) for name in names}
         workers = [p for n, p in procs.items() if self.kinds.get(n) != "scheduler"]
@@ -480,12 +587,32 @@ class DaskProcesses:
 
     def stop_all(self, *, hard: bool = False, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop every process started here: the workers first (they say goodbye to their
-        scheduler), then the schedulers."""
+        scheduler), then the schedulers.
+
+        Parameters
+        ----------
+        hard : bool
+            SIGKILL at once instead of SIGTERM first.
+        timeout : float
+            Seconds to wait for a polite stop before SIGKILL.
+        """
         self.stop(*self.processes, hard=hard, timeout=timeout)
 
     def close(self, *, hard: bool = False) -> list[int]:
-        """Stop every process and remove the temporary folder; return the PIDs still running
-        afterwards (normally none)."""
+        """Stop every process and remove the temporary folder (the one it made, not one it was
+        given).
+
+        Parameters
+        ----------
+        hard : bool
+            SIGKILL at once instead of SIGTERM first.
+
+        Returns
+        -------
+        list of int
+            The PIDs of processes started here (or their children) still running afterwards:
+            normally none.
+        """
         pids = self.pids()
         self.stop_all(hard=hard)
         if self._own_workdir:
@@ -501,13 +628,30 @@ class DaskProcesses:
     # looking at them --------------------------------------------------------------------------
 
     def pids(self, *names: str) -> set[int]:
-        """PIDs of the processes ``names`` (default: all) and of every process below them."""
+        """PIDs of the processes ``names`` (default: all) and of every process below them.
+
+        Parameters
+        ----------
+        *names : str
+            Processes started here; none: all of them.
+
+        Returns
+        -------
+        set of int
+            Those still running, with their children (see :meth:`stop` for an example).
+        """
         return {member.pid for name in (names or self.processes)
                 for member in _family(self.processes[name].pid)}
 
     def listening_addresses(self) -> list[str]:
-        """The IP addresses on which any process started here (or a child) accepts
-        connections; ``["127.0.0.1"]`` when everything listens on loopback only."""
+        """The IP addresses on which any process started here (or a child) accepts connections.
+
+        Returns
+        -------
+        list of str
+            Sorted; ``["127.0.0.1"]`` when everything listens on loopback only, empty when
+            nothing listens.
+        """
         import psutil
 
         found = set()
@@ -534,6 +678,14 @@ class DaskProcesses:
         many processes it is (a nanny and its worker process are two), its role and its memory.
 
         multiprocessing's helper process, which a nanny may start, is not counted.
+
+        Returns
+        -------
+        str
+            The lines, such as (lesson 10)::
+
+                scheduler     1 process    scheduler                  91 MiB
+                worker-a      2 processes  nanny + worker process     123 MiB
         """
         import psutil
 
@@ -556,18 +708,62 @@ class DaskProcesses:
         return "\n".join(lines)
 
     def log(self, name: str) -> str:
-        """The whole log of process ``name`` (also after it stopped)."""
+        """The whole log of process ``name`` (also after it stopped).
+
+        Parameters
+        ----------
+        name : str
+            A process started here.
+
+        Returns
+        -------
+        str
+            Its output so far; empty when it has none (see :meth:`launch` for an example).
+        """
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def log_lines(self, name: str, containing: Iterable[str]) -> list[str]:
-        """The lines of ``name``'s log that contain any of ``containing``, in order."""
+        """The lines of ``name``'s log that contain any of ``containing``, in order.
+
+        Parameters
+        ----------
+        name : str
+            A process started here.
+        containing : iterable of str
+            Pieces of text; a line is kept when it contains one of them.
+
+        Returns
+        -------
+        list of str
+
+        Examples
+        --------
+        >>> procs = DaskProcesses()
+        >>> talker = procs.launch("talker", program=[
+        ...     sys.executable, "-c", "print('start'); print('Worker died'); print('end')"])
+        >>> talker.wait(), procs.log_lines("talker", ["died", "killed"])
+        (0, ['Worker died'])
+        >>> procs.close()
+        []
+        """
         containing = tuple(containing)
         return [line for line in self.log(name).splitlines()
                 if any(part in line for part in containing)]
 
     def logs(self, lines: int = 30) -> str:
-        """The last ``lines`` lines of every log, for error messages."""
+        """The last ``lines`` lines of every log, for error messages.
+
+        Parameters
+        ----------
+        lines : int
+            How many lines of each log, at most.
+
+        Returns
+        -------
+        str
+            Each log's tail under a ``--- name.log (last N lines)`` header, by file name.
+        """
         parts = []
         for log in sorted(self.workdir.glob("*.log")):
             tail = log.read_text(errors="replace").splitlines()[-lines:]
@@ -578,7 +774,13 @@ class DaskProcesses:
 # --- lesson 10: a cluster launched by hand -------------------------------------------------------
 
 class LaunchedCluster(DaskProcesses):
-    """The processes :func:`launch_cluster` started, and how to undo everything it changed."""
+    """The processes :func:`launch_cluster` started, and how to undo everything it changed.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`DaskProcesses`.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -691,10 +893,32 @@ def self_signed_certificate(folder: str | os.PathLike, common_name: str = "dask-
     -keyout key.pem -out cert.pem``. Good for trying TLS on one machine; a real cluster uses
     certificates signed by an authority of its own.
 
+    Parameters
+    ----------
+    folder : path
+        Where to write ``cert.pem`` and ``key.pem`` (an existing folder).
+    common_name : str
+        The certificate's subject (``/CN=...``).
+    days : int
+        How long it is valid.
+
+    Returns
+    -------
+    tuple of pathlib.Path
+        ``(certificate, private key)``.
+
     Raises
     ------
     FileNotFoundError
         When ``openssl`` is not installed.
+    subprocess.CalledProcessError
+        When ``openssl`` fails.
+
+    Examples
+    --------
+    >>> cert, key = self_signed_certificate(tempfile.mkdtemp())  # doctest: +SKIP
+    >>> tls_options(cert, key)[:2]                                # doctest: +SKIP
+    ['--tls-ca-file', '/tmp/tmpa1b2c3/cert.pem']
     """
     if shutil.which("openssl") is None:
         raise FileNotFoundError("openssl is not installed")
@@ -709,6 +933,17 @@ def self_signed_certificate(folder: str | os.PathLike, common_name: str = "dask-
 def tls_options(cert: str | os.PathLike, key: str | os.PathLike) -> list[str]:
     """The ``dask scheduler``/``dask worker`` options that make them speak TLS with ``cert``
     (also used as the certificate authority) and ``key``.
+
+    Parameters
+    ----------
+    cert : path
+        The certificate (:func:`self_signed_certificate`).
+    key : path
+        Its private key.
+
+    Returns
+    -------
+    list of str
 
     Examples
     --------

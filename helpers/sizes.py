@@ -27,7 +27,30 @@ T = TypeVar("T")
 def current_size() -> str:
     """Return the active size, ``"small"`` or ``"full"``, read from ``COURSE_SIZE``.
 
-    Raises ``ValueError`` with the accepted values when the variable holds anything else.
+    Unset or empty means :data:`DEFAULT_SIZE`; case and surrounding spaces do not matter.
+
+    Returns
+    -------
+    str
+        ``"small"`` or ``"full"``.
+
+    Raises
+    ------
+    ValueError
+        With the accepted values, when the variable holds anything else.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: " Full "}):
+    ...     current_size()
+    'full'
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: "huge"}):
+    ...     current_size()
+    Traceback (most recent call last):
+    ...
+    ValueError: COURSE_SIZE='huge' is not a course size. Use one of small, full (for example: \
+export COURSE_SIZE=small), or unset it to get 'small'.
     """
     value = os.environ.get(ENV_VAR, DEFAULT_SIZE).strip().lower() or DEFAULT_SIZE
     if value not in SIZES:
@@ -45,5 +68,33 @@ def current_size() -> str:
 
 
 def pick(*, small: T, full: T) -> T:
-    """Return ``small`` or ``full`` depending on :func:`current_size`."""
+    """Return ``small`` or ``full`` depending on :func:`current_size`.
+
+    Parameters
+    ----------
+    small : object
+        The value for laptops, Binder and CI (the default size).
+    full : object
+        The value for a big machine or a real cluster.
+
+    Returns
+    -------
+    object
+        ``small`` or ``full``, as given.
+
+    Raises
+    ------
+    ValueError
+        When ``COURSE_SIZE`` holds neither size (:func:`current_size`).
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: "small"}):
+    ...     pick(small=200_000, full=20_000_000)
+    200000
+    >>> with mock.patch.dict(os.environ, {ENV_VAR: "full"}):
+    ...     pick(small=200_000, full=20_000_000)
+    20000000
+    """
     return small if current_size() == "small" else full

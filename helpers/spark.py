@@ -58,6 +58,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from helpers.cluster import LOOPBACK
+
 #: The oldest Java that Spark 4 runs on.
 JAVA_MIN_VERSION = 17
 #: How the heap of a short session grows and shrinks: it starts at 32 MiB instead of 1/64 of the
@@ -76,11 +78,16 @@ appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
 """
-LOOPBACK = "127.0.0.1"
 
 
 def java_version() -> int | None:
     """The major version of the ``java`` that Spark would use (``$JAVA_HOME`` first), or None.
+
+    Returns
+    -------
+    int or None
+        Such as ``17`` or ``21`` (``8`` for a ``1.8.0_392``); ``None`` when there is no
+        ``java`` or it does not say its version.
 
     Examples
     --------
@@ -103,7 +110,25 @@ def java_version() -> int | None:
 
 
 def have_java(minimum: int = JAVA_MIN_VERSION) -> bool:
-    """True when the ``java`` Spark would use is version ``minimum`` (17) or later."""
+    """True when the ``java`` Spark would use is version ``minimum`` (17) or later.
+
+    Parameters
+    ----------
+    minimum : int
+        The oldest major version accepted; default :data:`JAVA_MIN_VERSION`.
+
+    Returns
+    -------
+    bool
+        ``False`` also when there is no ``java`` at all (:func:`java_version`).
+
+    Examples
+    --------
+    >>> have_java() == (java_version() is not None and java_version() >= JAVA_MIN_VERSION)
+    True
+    >>> have_java(minimum=10**6)
+    False
+    """
     version = java_version()
     return version is not None and version >= minimum
 
@@ -131,6 +156,10 @@ def spark_conf(cores: int = 2, driver_memory: str = "512m", *, spark_dir: str | 
         ``spark.python.use.daemon`` both ``false``).
     app_name : str
         The application's name.
+
+    Returns
+    -------
+    pyspark.SparkConf
 
     Examples
     --------
@@ -173,11 +202,26 @@ def start_spark(cores: int = 2, driver_memory: str = "512m", *, quick_jvm: bool 
     JVM's stdout and stderr go to ``spark.log`` in a new temporary folder (Spark's scratch
     folder too), which :func:`stop_spark` deletes. Sets ``SPARK_LOCAL_IP`` and
     ``PYSPARK_PYTHON`` (this kernel's Python) in this process's environment, for the JVM and its
-    Python workers. Parameters as :func:`spark_conf`.
+    Python workers.
+
+    Parameters
+    ----------
+    cores, driver_memory, quick_jvm, reuse_python_workers, app_name
+        As for :func:`spark_conf`.
 
     Returns
     -------
     pyspark.sql.SparkSession
+
+    Examples
+    --------
+    >>> spark = start_spark(cores=2, driver_memory="512m")  # doctest: +SKIP
+    >>> spark.range(10).count()                             # doctest: +SKIP
+    10
+    >>> log_path(spark).name                                # doctest: +SKIP
+    'spark.log'
+    >>> stop_spark(spark); java_processes()                 # doctest: +SKIP
+    0
     """
     from pyspark import SparkContext
     from pyspark.java_gateway import launch_gateway
@@ -198,7 +242,18 @@ def start_spark(cores: int = 2, driver_memory: str = "512m", *, quick_jvm: bool 
 
 
 def log_path(spark) -> Path:
-    """Where :func:`start_spark` sends the JVM's output for ``spark``."""
+    """Where :func:`start_spark` sends the JVM's output for ``spark``.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+        A session from :func:`start_spark`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``spark.log`` in the session's scratch folder (see :func:`start_spark` for an example).
+    """
     return Path(spark.sparkContext.getConf().get("spark.local.dir")) / "spark.log"
 
 
@@ -209,6 +264,16 @@ def stop_spark(spark) -> None:
     script it dies when Python exits, but in a notebook it would keep holding memory. Here the
     gateway is shut down and the JVM, which exits when its standard input closes, is waited for.
     The next :func:`start_spark` launches a fresh JVM.
+
+    Parameters
+    ----------
+    spark : pyspark.sql.SparkSession
+        A session from :func:`start_spark` (see there for an example).
+
+    Raises
+    ------
+    subprocess.TimeoutExpired
+        When the JVM has not exited a minute after its standard input closed.
     """
     from pyspark import SparkContext
 
@@ -235,6 +300,7 @@ def stage_totals(tracker, job_ids) -> tuple[int, int, int]:
         ``spark.sparkContext.statusTracker()``, or anything with its ``getJobInfo`` and
         ``getStageInfo``.
     job_ids : iterable of int
+        The jobs to count.
 
     Returns
     -------
@@ -281,6 +347,7 @@ def spark_progress(spark, interval_s: float = 0.2):
     Parameters
     ----------
     spark : pyspark.sql.SparkSession
+        The session whose jobs to follow.
     interval_s : float
         Seconds between two looks at the status tracker.
 
@@ -288,6 +355,11 @@ def spark_progress(spark, interval_s: float = 0.2):
     ------
     ipywidgets.IntProgress
         The bar: ``value`` finished tasks out of ``max``, and its text in ``description``.
+
+    Examples
+    --------
+    >>> with spark_progress(spark):                        # doctest: +SKIP
+    ...     totals = spark.read.parquet(path).groupBy("player").count().collect()
     """
     import threading
 
@@ -330,7 +402,17 @@ def spark_progress(spark, interval_s: float = 0.2):
 
 
 def java_processes() -> int:
-    """How many ``java`` processes run below this one (0 once :func:`stop_spark` is done)."""
+    """How many ``java`` processes run below this one (0 once :func:`stop_spark` is done).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> java_processes()  # no Spark session started here
+    0
+    """
     import psutil
 
     count = 0
@@ -353,7 +435,19 @@ _CALL = ("import pickle, sys\n"
 
 @dataclass
 class ProcessRun:
-    """What :func:`run_in_new_process` measured."""
+    """What :func:`run_in_new_process` measured.
+
+    Attributes
+    ----------
+    result : object
+        What the function returned.
+    seconds : float
+        Wall time from starting the process until it exited.
+    peak_mib : float
+        The process's peak resident memory, sampled from outside.
+    stderr : str
+        What the process wrote on stderr.
+    """
 
     #: What the function returned.
     result: Any
@@ -390,6 +484,7 @@ def run_in_new_process(function, *args, timeout_s: float = 300.0,
     Returns
     -------
     ProcessRun
+        The result, the wall time, the peak memory and the stderr of the process.
 
     Raises
     ------

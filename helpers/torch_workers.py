@@ -38,6 +38,10 @@ DDP_TIMEOUT_S = 60.0
 def process_mib() -> float:
     """The resident memory (RSS) of the calling process, in MiB.
 
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> process_mib() > 1
@@ -66,7 +70,17 @@ def _prepare_this_process() -> int:
 
 @dataclass
 class TorchSetup:
-    """What :func:`prepare_torch_workers` did: per worker address, and in total."""
+    """What :func:`prepare_torch_workers` did: per worker address, and in total.
+
+    Attributes
+    ----------
+    threads : dict of str to int
+        Torch threads in each worker.
+    mib : dict of str to float
+        How much each worker's memory grew, in MiB.
+    seconds : float
+        Wall time of the whole set-up.
+    """
 
     #: torch threads in each worker (1 after the set-up).
     threads: dict[str, int]
@@ -102,6 +116,12 @@ def prepare_torch_workers(client) -> TorchSetup:
     -------
     TorchSetup
         Threads per worker, each worker's memory growth and the time it all took.
+
+    Examples
+    --------
+    >>> setup = prepare_torch_workers(get_client())  # doctest: +SKIP
+    >>> set(setup.threads.values())                  # doctest: +SKIP
+    {1}
     """
     before = client.run(process_mib)
     started = time.perf_counter()
@@ -118,6 +138,15 @@ def prepare_torch_workers(client) -> TorchSetup:
 def free_port(host: str = "") -> int:
     """A TCP port that is free on ``host`` now (the operating system picks it).
 
+    Parameters
+    ----------
+    host : str
+        The IP address to bind; ``""``: every interface.
+
+    Returns
+    -------
+    int
+
     Examples
     --------
     >>> 0 < free_port("127.0.0.1") < 65536
@@ -130,6 +159,15 @@ def free_port(host: str = "") -> int:
 
 def worker_host(address: str) -> str:
     """The host part of a Dask worker address.
+
+    Parameters
+    ----------
+    address : str
+        Such as ``"tcp://127.0.0.1:40331"``.
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -147,6 +185,22 @@ def interface_of(ip: str) -> str | None:
     ``gloo`` sends its all-reduces through one interface, which by default it picks from the
     machine's host name: on a machine with several networks (or a test network) that may be one
     the other ranks cannot reach. :func:`run_ddp_rank` points it at the worker's own address.
+
+    Parameters
+    ----------
+    ip : str
+        An IP address, such as a worker's host (:func:`worker_host`).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> interface_of("127.0.0.1") is not None  # "lo" on Linux, "lo0" on macOS
+    True
+    >>> interface_of("198.51.100.254") is None  # an address kept for documentation
+    True
     """
     import psutil
 
@@ -165,8 +219,20 @@ def ddp_meeting_point(client, worker: str) -> tuple[str, int]:
     Parameters
     ----------
     client : distributed.Client
+        The client of the cluster that trains.
     worker : str
         The address of the worker that will run rank 0.
+
+    Returns
+    -------
+    tuple of (str, int)
+        ``(host, port)``.
+
+    Examples
+    --------
+    >>> rank_0 = sorted(client.scheduler_info()["workers"])[0]  # doctest: +SKIP
+    >>> ddp_meeting_point(client, rank_0)                      # doctest: +SKIP
+    ('127.0.0.1', 45613)
     """
     host = worker_host(worker)
     port = client.submit(free_port, host, workers=[worker], pure=False).result()
@@ -175,6 +241,20 @@ def ddp_meeting_point(client, worker: str) -> tuple[str, int]:
 
 def bounded_timeout(timeout_s: float) -> timedelta:
     """``timeout_s`` as a ``timedelta``, refusing a wait that would never end.
+
+    Parameters
+    ----------
+    timeout_s : float
+        Seconds: a finite number greater than 0.
+
+    Returns
+    -------
+    datetime.timedelta
+
+    Raises
+    ------
+    ValueError
+        When ``timeout_s`` is not a finite number greater than 0 (a bool is not a number here).
 
     Examples
     --------
@@ -245,6 +325,16 @@ def run_ddp_rank(train: Callable, rank: int, world_size: int, host: str, port: i
     ValueError
         If ``timeout_s`` is not a finite number greater than 0 (a rank must never be allowed to
         wait forever).
+
+    Examples
+    --------
+    One task per worker, all submitted at once (lesson 08)::
+
+        host, port = ddp_meeting_point(client, workers[0])
+        futures = [client.submit(run_ddp_rank, train, rank, len(workers), host, port,
+                                 workers=[worker], pure=False)
+                   for rank, worker in enumerate(workers)]
+        (result, seconds), *_ = client.gather(futures)
     """
     import os
 

@@ -57,6 +57,18 @@ def work_stealing_off(client) -> Iterator[bool]:
     ------
     bool
         Whether work stealing was on before the block.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0",
+    ...                 worker_dashboard_address="127.0.0.1:0")
+    >>> with work_stealing_off(client) as was_on:
+    ...     print(was_on, set_work_stealing(client, False))  # on before, off inside
+    True False
+    >>> set_work_stealing(client, True)  # it was switched back on
+    True
+    >>> client.close()
     """
     was_on = set_work_stealing(client, False)
     try:
@@ -121,6 +133,13 @@ def worker_stderr_to_log(client, folder: str | os.PathLike | None = None) -> Ite
     ------
     dict
         ``{worker address: path of its log file}`` (empty for an external cluster).
+
+    Examples
+    --------
+    >>> with worker_stderr_to_log(client) as logs:     # doctest: +SKIP
+    ...     model = xgboost.dask.train(client, params, train)
+    >>> log_lines(logs.values(), "got rank")           # doctest: +SKIP
+    ['Task [xgboost.dask-0]:tcp://127.0.0.1:40331 got rank 0', ...]
     """
     if uses_external_cluster():
         yield {}
@@ -140,10 +159,22 @@ def xgboost_training(client, log_folder: str | os.PathLike | None = None) -> Ite
     The same as ``with work_stealing_off(client), worker_stderr_to_log(client, log_folder)``;
     both are put back as they were when the block ends.
 
+    Parameters
+    ----------
+    client : distributed.Client
+        The client of the cluster that trains.
+    log_folder : path, optional
+        Where to write the workers' log files (see :func:`worker_stderr_to_log`).
+
     Yields
     ------
     dict
         ``{worker address: path of its log file}``, as :func:`worker_stderr_to_log`.
+
+    Examples
+    --------
+    >>> with xgboost_training(client) as logs:                     # doctest: +SKIP
+    ...     booster = xgboost.dask.train(client, params, dtrain)["booster"]
     """
     with work_stealing_off(client), worker_stderr_to_log(client, log_folder) as logs:
         yield logs
@@ -154,6 +185,18 @@ def log_lines(paths: Iterable[str | os.PathLike], containing: str) -> list[str]:
 
     XGBoost's native lines start with ``[HH:MM:SS]``; it is removed so that the lines read the
     same on every run. Missing files are skipped.
+
+    Parameters
+    ----------
+    paths : iterable of path
+        Log files, such as the values that :func:`worker_stderr_to_log` yields.
+    containing : str
+        The text a line must contain.
+
+    Returns
+    -------
+    list of str
+        The lines, stripped, without their leading time, sorted.
 
     Examples
     --------
@@ -240,7 +283,21 @@ def _stop_sampling(token: str) -> float | None:
 
 @dataclass
 class MemoryGrowth:
-    """How much each process's memory grew during a block (peak minus start), in MiB."""
+    """How much each process's memory grew during a block (peak minus start), in MiB.
+
+    Attributes
+    ----------
+    kernel_mib : float
+        This kernel's growth.
+    workers_mib : dict of str to float
+        Each worker's growth, by address.
+
+    Examples
+    --------
+    >>> growth = MemoryGrowth(10.0, {"tcp://b:1": 30.0, "tcp://a:1": 5.0})
+    >>> growth.per_process_mib, growth.total_mib, growth.largest_mib
+    ([10.0, 5.0, 30.0], 45.0, 30.0)
+    """
 
     kernel_mib: float = 0.0
     workers_mib: dict[str, float] = field(default_factory=dict)
@@ -283,6 +340,13 @@ def memory_growth(client=None, interval: float = SAMPLE_INTERVAL_S) -> Iterator[
     ------
     MemoryGrowth
         Filled in when the block ends.
+
+    Examples
+    --------
+    >>> with memory_growth() as growth:
+    ...     block = b"x" * (64 * MIB)  # 64 MiB, every page written
+    >>> growth.kernel_mib > 32, growth.workers_mib
+    (True, {})
     """
     token = uuid.uuid4().hex
     growth = MemoryGrowth()

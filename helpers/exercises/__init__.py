@@ -47,6 +47,15 @@ class Feedback:
 
     Displayed in a notebook as one line, ``✔ Correct: …`` or ``✘ Not yet: …``.
 
+    Attributes
+    ----------
+    ok : bool
+        Whether the answer is right; also the truth value of the feedback.
+    verdict : str
+        The first word the student reads (``"Correct"``, ``"Not yet"``, in their language).
+    message : str
+        What the answer shows, or the hint.
+
     Examples
     --------
     >>> Feedback(True, "Correct", "k=15 is the choice of cross-validation.")
@@ -69,7 +78,13 @@ class Feedback:
 
 
 class NotYet(Exception):
-    """Raised by :func:`require` inside a check: the answer is not right yet; carries the hint."""
+    """Raised by :func:`require` inside a check: the answer is not right yet; carries the hint.
+
+    Parameters
+    ----------
+    hint : str
+        What to look at, in the lesson's language; kept as ``.hint``.
+    """
 
     def __init__(self, hint: str) -> None:
         super().__init__(hint)
@@ -106,6 +121,16 @@ def require(condition, *, es: str, en: str) -> None:
 def correct(*, es: str, en: str) -> Feedback:
     """The :class:`Feedback` of a right answer, with what it shows (``es`` or ``en``).
 
+    Parameters
+    ----------
+    es, en : str
+        What the right answer shows, in each language.
+
+    Returns
+    -------
+    Feedback
+        ``ok`` true, in the lesson's language.
+
     Examples
     --------
     >>> from helpers.i18n import set_language
@@ -123,6 +148,19 @@ def exercise_check(check):
     exception raised while inspecting the answer (an answer of the wrong kind, say a list where a
     Dask array was expected) also becomes a hint that names the exception, instead of a traceback
     from inside ``helpers``.
+
+    Parameters
+    ----------
+    check : callable
+        A function of the student's answers that calls :func:`require` and ends with
+        ``return correct(...)``.
+
+    Returns
+    -------
+    callable
+        The same check, returning a :class:`Feedback` in every case. It raises ``TypeError``
+        only when ``check`` itself returns something other than a :class:`Feedback` (a bug in
+        the check, not in the answer).
 
     Examples
     --------
@@ -169,6 +207,15 @@ if it is, tell your instructor: the check itself may have failed.
 def is_dask_collection(obj) -> bool:
     """Whether ``obj`` is a Dask collection (array, dataframe, series, bag, delayed).
 
+    Parameters
+    ----------
+    obj : object
+        The student's answer.
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> import dask.array as da
@@ -182,6 +229,20 @@ def is_dask_collection(obj) -> bool:
 
 def n_pieces(collection) -> int:
     """How many pieces a collection has: chunks of an array, partitions of a dataframe or bag.
+
+    Parameters
+    ----------
+    collection : dask collection
+        An array (``numblocks``), or a dataframe, series or bag (``npartitions``).
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    TypeError
+        When ``collection`` has neither chunks nor partitions.
 
     Examples
     --------
@@ -206,6 +267,14 @@ def is_persisted(collection) -> bool:
     value itself (local scheduler), plus at most aliases to them; an unpersisted one holds the
     tasks that would compute the pieces.
 
+    Parameters
+    ----------
+    collection : dask collection
+
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> import dask.array as da
@@ -228,6 +297,15 @@ def graph_width(collection) -> int:
     Counted as the size of the largest level when tasks are grouped by their depth (the longest
     chain of dependencies below them): a graph of independent pieces is as wide as its number of
     pieces; a chain of tasks has width 1.
+
+    Parameters
+    ----------
+    collection : dask collection
+
+    Returns
+    -------
+    int
+        0 for an empty graph.
 
     Examples
     --------
@@ -269,14 +347,37 @@ def graph_width(collection) -> int:
 def workers_holding(client, collection) -> set[str]:
     """The addresses of the workers that hold pieces of a persisted ``collection``.
 
-    Waits until the pieces are computed (at most :data:`WAIT_S` seconds). Returns an empty set
-    when nothing of it is held on the cluster (not persisted, or computed with another scheduler).
+    Waits until the pieces are computed (at most :data:`WAIT_S` seconds).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The client of the cluster that holds them.
+    collection : dask collection
+        The student's persisted collection.
+
+    Returns
+    -------
+    set of str
+        Worker addresses; empty when nothing of it is held on the cluster (not persisted, or
+        computed with another scheduler).
 
     Raises
     ------
     NotYet
         When pieces failed, were cancelled (a restarted or closed client) or are still running
         after :data:`WAIT_S` seconds: the hint says which.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client
+    >>> client = Client(processes=False, n_workers=1, dashboard_address="127.0.0.1:0",
+    ...                 worker_dashboard_address="127.0.0.1:0")
+    >>> x = da.ones(4, chunks=2) + 1
+    >>> workers_holding(client, x), len(workers_holding(client, client.persist(x)))
+    (set(), 1)
+    >>> client.close()
     """
     from distributed import futures_of
 

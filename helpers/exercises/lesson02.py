@@ -30,6 +30,16 @@ KERNEL_NAMES = {"rbf": {"es": "RBF", "en": "RBF"}, "linear": {"es": "lineal", "e
 def is_whole_number(value) -> bool:
     """Whether ``value`` is a whole number, as a count is (``95`` or ``95.0``; not ``True``).
 
+    Parameters
+    ----------
+    value : object
+        What the student gave as a count.
+
+    Returns
+    -------
+    bool
+        True for a real number with no fractional part that is not a boolean.
+
     Examples
     --------
     >>> [is_whole_number(value) for value in (95, 95.0, 9.5, True, "95")]
