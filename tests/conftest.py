@@ -1,18 +1,21 @@
-"""Shared fixtures: the repository root on sys.path (for tools/), and a small local cluster."""
+"""Shared fixtures: the course language, small local clusters and JupyterLab servers.
+
+Tests take these as arguments; nothing imports from this file. Code that is not a fixture lives
+in the package it belongs to (``tools.lab_browser.api_get``, for one).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from tools import lab_browser
+from tools.course import ROOT
+from tools.lab_browser import LabServer
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +43,13 @@ def local_client(monkeypatch):
     yield from _two_worker_client(monkeypatch, "400MiB")
 
 
+@pytest.fixture(scope="module")
+def module_client():
+    """Like ``local_client``, one for the whole module (starting a cluster takes seconds)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield from _two_worker_client(patch, "400MiB")
+
+
 @pytest.fixture
 def roomy_client(monkeypatch):
     """Like ``local_client``, with 700 MiB workers: room for what a task imports in them.
@@ -51,37 +61,72 @@ def roomy_client(monkeypatch):
     yield from _two_worker_client(monkeypatch, "700MiB")
 
 
-from tools import lab_browser  # noqa: E402  (needs ROOT on sys.path)
-from tools.lab_browser import LabServer, api_get  # noqa: E402
+@pytest.fixture
+def game_shards(tmp_path, monkeypatch):
+    """Five small parquet shards of game features (2,000 rows), in a temporary data folder."""
+    from helpers.data import list_files, write_game_features
 
-__all__ = ["NEUTRAL_ENV", "LabServer", "api_get", "running_lab"]  # tests import them from here
-
-#: The environment of the servers the tests start: this shell's without the course language it
-#: may carry (``make lab`` reads LANG and COURSE_LANG), with Jupyter's platform directories.
-NEUTRAL_ENV = {**{k: v for k, v in os.environ.items() if k not in ("LANG", "COURSE_LANG")},
-               "JUPYTER_PLATFORM_DIRS": "1"}
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    return [Path(f) for f in list_files(write_game_features(2_000, 5, seed=3))]
 
 
-@contextlib.contextmanager
-def running_lab(tmp_path_factory, name: str, command: Callable[[str], list[str]],
-                env: dict[str, str]) -> Iterator[LabServer]:
-    """A server from ``command(args)`` on a free loopback port with a random token and fresh user
-    settings and workspace (tools/lab_browser.py); its log is test-artifacts/``name``.log."""
-    with lab_browser.lab_server(tmp_path_factory.mktemp(name), ROOT / "test-artifacts" /
-                                f"{name}.log", command, env) as server:
+# --- JupyterLab servers (tools/lab_browser.py) ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def neutral_env() -> dict[str, str]:
+    """The environment of the servers the tests start: this shell's without the course language it
+    may carry (``make lab`` reads LANG and COURSE_LANG), with Jupyter's platform directories."""
+    return {**{k: v for k, v in os.environ.items() if k not in ("LANG", "COURSE_LANG")},
+            "JUPYTER_PLATFORM_DIRS": "1"}
+
+
+@pytest.fixture(scope="session")
+def start_lab(tmp_path_factory, neutral_env):
+    """A factory: ``with start_lab(name, command) as server`` runs a server from ``command(args)``
+    on a free loopback port with a random token, fresh user settings and workspace, in
+    ``neutral_env``; it yields a ``tools.lab_browser.LabServer`` and logs to
+    test-artifacts/``name``.log."""
+
+    @contextlib.contextmanager
+    def start(name: str, command: Callable[[str], list[str]]) -> Iterator[LabServer]:
+        log = ROOT / "test-artifacts" / f"{name}.log"
+        with lab_browser.lab_server(tmp_path_factory.mktemp(name), log, command,
+                                    neutral_env) as server:
+            yield server
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def lab_server(start_lab) -> Iterator[LabServer]:
+    """`make lab` (English)."""
+    with start_lab("lab-server", lab_browser.make_lab()) as server:
         yield server
 
 
 @pytest.fixture(scope="session")
-def lab_server(tmp_path_factory):
-    """`make lab` (English); yields (base_url, token, port)."""
-    with running_lab(tmp_path_factory, "lab-server", lab_browser.make_lab(), NEUTRAL_ENV) as server:
-        yield server.base, server.token, server.port
+def lab_server_es(start_lab) -> Iterator[LabServer]:
+    """`make lab LANG=es`."""
+    with start_lab("lab-server-es", lab_browser.make_lab("LANG=es")) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def lab_server_es(tmp_path_factory):
-    """`make lab LANG=es`; yields a LabServer (base, token, port, settings)."""
-    with running_lab(tmp_path_factory, "lab-server-es", lab_browser.make_lab("LANG=es"),
-                     NEUTRAL_ENV) as server:
-        yield server
+def open_unfollowed() -> Callable[[str], tuple[int, str]]:
+    """A function: ``open_unfollowed(url)`` is the (status, Location) of a GET of ``url``, its
+    redirect not followed (Location is "" for an answer that does not redirect)."""
+    import urllib.error
+    import urllib.request
+
+    class DoNotFollow(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    def open_unfollowed(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.build_opener(DoNotFollow).open(url, timeout=5) as response:
+                return response.status, ""
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers.get("Location", "")
+
+    return open_unfollowed

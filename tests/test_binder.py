@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.bilingual import ROOT
+from tools.course import LANGUAGES, ROOT
+from tools.lab_browser import api_get
 from tools.platforms import IndexUnreachable, resolve
 
 #: Conda package names whose PyPI name differs.
@@ -94,60 +95,41 @@ TRANSLATION = "/lab/api/settings/@jupyterlab/translation-extension:plugin"
 
 
 @pytest.fixture(scope="module")
-def binder_server(tmp_path_factory):
+def binder_server(start_lab):
     """The server the way Binder starts it: binder/start, then the image's `jupyter notebook`."""
-    from conftest import NEUTRAL_ENV, running_lab
-
     notebook = str(Path(sys.executable).parent / "jupyter-notebook")
 
     def command(args: str) -> list[str]:
         return ["bash", "binder/start", notebook, "--ServerApp.ip=127.0.0.1", *args.split()]
 
-    with running_lab(tmp_path_factory, "binder-server", command, NEUTRAL_ENV) as server:
+    with start_lab("binder-server", command) as server:
         yield server
-
-
-def _open(url: str) -> tuple[int, str]:
-    """(status, Location) of a GET of ``url``, redirects not followed."""
-    import urllib.error
-    import urllib.request
-
-    class Stop(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args):
-            return None
-
-    try:
-        with urllib.request.build_opener(Stop).open(url, timeout=5) as response:
-            return response.status, ""
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Location", "")
 
 
 def test_readme_has_a_binder_link_per_language():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for lang in ("es", "en"):
+    for lang in LANGUAGES:
         assert f"]({BINDER_LINK.format(lang=lang)})" in readme, lang
 
 
-def test_binder_links_set_the_interface_language_and_open_the_lessons(binder_server):
-    from conftest import api_get
-
+def test_binder_links_set_the_interface_language_and_open_the_lessons(binder_server,
+                                                                      open_unfollowed):
     base, token = binder_server.base, binder_server.token
     setting_file = (binder_server.settings / "@jupyterlab" / "translation-extension"
                     / "plugin.jupyterlab-settings")
     # Without the token (or Binder's cookie) the route only sends to the login page.
-    status, location = _open(f"{base}/course/es")
+    status, location = open_unfollowed(f"{base}/course/es")
     assert status == 302 and "/login" in location and not setting_file.exists()
     for lang, locale in (("es", "es_ES"), ("en", "en"), ("es", "es_ES")):
         # Binder opens <server>/<urlpath>?token=...: the token goes on to JupyterLab's page.
-        status, location = _open(f"{base}/course/{lang}?token={token}")
+        status, location = open_unfollowed(f"{base}/course/{lang}?token={token}")
         assert (status, location) == (302, f"/lab/tree/notebooks/{lang}?token={token}")
         setting = api_get(f"{base}{TRANSLATION}", token)
         assert setting["settings"] == {"locale": locale}
         # The server translates the settings' own texts too (user setting, unlike make lab's).
         assert setting["schema"]["title"] == ("Idioma" if lang == "es" else "Language")
-    status, location = _open(f"{base}/course/es/00_introduction.ipynb?token={token}")
+    status, location = open_unfollowed(f"{base}/course/es/00_introduction.ipynb?token={token}")
     assert location == f"/lab/tree/notebooks/es/00_introduction.ipynb?token={token}"
-    assert _open(f"{base}/course/fr?token={token}")[0] == 404
+    assert open_unfollowed(f"{base}/course/fr?token={token}")[0] == 404
     pack = api_get(f"{base}/lab/api/translations/es_ES", token)
     assert pack["data"]["jupyterlab"]["menu\x04File"] == ["Archivo"]

@@ -61,11 +61,27 @@ def test_work_stealing_switches_off_and_back_on(local_client):
     assert local_client.run_on_scheduler(stealing_running)
 
 
+def _progress_bars(widget) -> list:
+    """Every FloatProgress in a widget tree, however the boxes around them are nested."""
+    from ipywidgets import FloatProgress
+
+    if isinstance(widget, FloatProgress):
+        return [widget]
+    return [bar for child in getattr(widget, "children", ()) for bar in _progress_bars(child)]
+
+
+def _progress_listeners(dask_scheduler) -> list[str]:
+    """Run on the scheduler: the progress plugins that still report to a progress bar."""
+    from distributed.diagnostics.progress import Progress
+
+    return [name for name, plugin in dask_scheduler.plugins.items()
+            if isinstance(plugin, Progress)]
+
+
 def test_show_progress_waits_and_leaves_nothing_listening(local_client, caplog, monkeypatch):
     import time
 
     import IPython.display
-    from ipywidgets import FloatProgress
 
     from helpers.cluster import show_progress
 
@@ -74,9 +90,10 @@ def test_show_progress_waits_and_leaves_nothing_listening(local_client, caplog, 
     slow = [local_client.submit(time.sleep, 0.3, pure=False) for _ in range(4)]
     show_progress(slow, client=local_client)
     assert all(f.status == "finished" for f in slow)  # it blocked until every task was done
+    # Nothing listens on the scheduler any more: no progress plugin is left behind.
+    assert local_client.run_on_scheduler(_progress_listeners) == []
     (widget,) = shown
-    bars = [w for box in widget.children[1].children for w in box.children
-            if isinstance(w, FloatProgress)]
+    bars = _progress_bars(widget)
     # The listener saw the end: it only paints the bars green when the scheduler says "finished".
     assert bars and all(b.value == 1 and b.bar_style == "success" for b in bars)
     close_client()  # at once, as the next cell of a lesson may: nothing may log an error
@@ -93,9 +110,23 @@ def test_new_shape_replaces_old_cluster(local_client):
         close_client()
 
 
-def test_close_client_is_idempotent():
+def test_close_client_closes_client_and_cluster_and_a_second_call_does_nothing(local_client,
+                                                                               caplog):
+    import socket
+    from urllib.parse import urlsplit
+
+    started = local_client.cluster
+    scheduler = urlsplit(started.scheduler_address)
     close_client()
-    close_client()
+    assert local_client.status == "closed"
+    assert started.status.name == "closed"
+    with pytest.raises(ConnectionRefusedError):  # the scheduler no longer listens
+        socket.create_connection((scheduler.hostname, scheduler.port), timeout=5).close()
+    close_client()  # nothing open any more: nothing to do, nothing to complain about
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+    # Nothing of the closed client was kept: asking again starts a new one.
+    again = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
+    assert again is not local_client and again.status == "running"
 
 
 def _listening_addresses(root: psutil.Process):

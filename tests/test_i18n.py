@@ -7,12 +7,6 @@ from helpers.measure import Measurement, Results
 from helpers.plotting import label, metric_name
 
 
-@pytest.fixture(autouse=True)
-def english_afterwards():
-    yield
-    i18n.set_language("en")
-
-
 def test_default_language_is_english():
     assert i18n.DEFAULT_LANGUAGE == "en"
     assert i18n.resolve(None) == i18n.current_language()
@@ -79,11 +73,8 @@ def test_warn_speaks_the_lesson_language_and_points_at_the_caller():
         warn(es="cuidado", en="careful", stacklevel=2)
 
     set_language("es")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            library_function()
-    finally:
-        set_language("en")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        library_function()
     assert [str(w.message) for w in caught] == ["cuidado"]
     assert caught[0].category is UserWarning and caught[0].filename == __file__

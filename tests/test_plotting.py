@@ -34,11 +34,30 @@ def test_unknown_language():
         plotting.label("wall", "fr")
 
 
-def test_bars_curves_confusion():
-    rows = [Measurement("a", wall_s=1.0, peak_mib=10), Measurement("b", wall_s=2.0, peak_mib=20)]
+def test_measurement_bars_draw_each_row_time_left_memory_right():
+    rows = [Measurement("a", wall_s=1.0, peak_mib=10), Measurement("b", wall_s=2.5, peak_mib=20)]
     time_ax, memory_ax = plotting.measurement_bars(rows, lang="es")
-    assert "MiB" in memory_ax.get_ylabel()
-    ax = plotting.learning_curves({"loss": [1, 0.5], "val_loss": [1.1, 0.7]}, lang="en")
-    assert len(ax.lines) == 2
-    ax = plotting.confusion_matrix_plot([0, 1, 1, 2], [0, 1, 2, 2], lang="en")
-    assert len(ax.texts) == 9
+    assert [bar.get_height() for bar in time_ax.patches] == [row.wall_s for row in rows]
+    assert [bar.get_height() for bar in memory_ax.patches] == [row.peak_mib for row in rows]
+    assert [tick.get_text() for tick in time_ax.get_xticklabels()] == [row.label for row in rows]
+    assert memory_ax.get_ylabel() == plotting.label("memory", "es")
+
+
+def test_learning_curves_draw_one_line_per_series_over_the_epochs():
+    history = {"loss": [1, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6]}
+    ax = plotting.learning_curves(history, lang="en")
+    assert [list(line.get_ydata()) for line in ax.lines] == list(history.values())
+    epochs = range(1, len(history["loss"]) + 1)
+    assert all(list(line.get_xdata()) == list(epochs) for line in ax.lines)
+
+
+def test_confusion_matrix_plot_writes_each_count_in_its_cell():
+    from sklearn.metrics import confusion_matrix
+
+    y_true, y_pred = [0, 1, 1, 2, 2], [0, 1, 2, 2, 2]
+    ax = plotting.confusion_matrix_plot(y_true, y_pred, lang="en")
+    written = {(text.get_position()[1], text.get_position()[0]): int(text.get_text())
+               for text in ax.texts}  # (row, column): count
+    matrix = confusion_matrix(y_true, y_pred)
+    assert written == {(i, j): matrix[i, j] for i in range(len(matrix))
+                       for j in range(len(matrix))}

@@ -21,6 +21,9 @@ from helpers.i18n import set_language
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
 
+#: What the stand-in scheduler writes into its scheduler file.
+FAKE_ADDRESS = "tcp://127.0.0.1:1234"
+FAKE_DASHBOARD_PORT = 4321
 #: Stands in for `dask`: a scheduler writes its scheduler file, anything else just waits; both
 #: start a child process, as a nanny starts its worker process.
 FAKE_DASK = r"""
@@ -33,7 +36,7 @@ child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 if args[0] == "scheduler":
     path = args[args.index("--scheduler-file") + 1]
     with open(path + ".tmp", "w") as f:
-        json.dump({"address": "tcp://127.0.0.1:1234", "services": {"dashboard": 4321}}, f)
+        json.dump({"address": "FAKE_ADDRESS", "services": {"dashboard": FAKE_DASHBOARD_PORT}}, f)
     import os; os.replace(path + ".tmp", path)
 time.sleep(60)
 """
@@ -42,7 +45,8 @@ time.sleep(60)
 @pytest.fixture
 def fake_dask(tmp_path, monkeypatch):
     script = tmp_path / "fake_dask.py"
-    script.write_text(FAKE_DASK)
+    script.write_text(FAKE_DASK.replace("FAKE_ADDRESS", FAKE_ADDRESS)
+                      .replace("FAKE_DASHBOARD_PORT", str(FAKE_DASHBOARD_PORT)))
     monkeypatch.setattr(hp, "dask_command", lambda: [sys.executable, str(script)])
     return script
 
@@ -96,31 +100,55 @@ def test_still_running_ignores_missing_processes():
 
 # --- DaskProcesses with a stand-in for `dask` ---------------------------------------------------
 
-def test_scheduler_address_table_and_close(fake_dask):
+@pytest.fixture
+def scheduler_and_worker(fake_dask):
+    """A stand-in scheduler and one stand-in worker ("worker-a"), each with its child process."""
     procs = hp.DaskProcesses(env={"COURSE_TEST_VAR": "1"})
-    workdir = procs.workdir
-    address = procs.start_scheduler()
-    assert address == "tcp://127.0.0.1:1234"
-    assert procs.dashboard_link() == "http://127.0.0.1:4321/status"
-    assert procs.env["COURSE_TEST_VAR"] == "1" and "DASK_SCHEDULER_ADDRESS" not in procs.env
-    procs.start_worker("worker-a", address)
+    procs.start_worker("worker-a", procs.start_scheduler())
     time.sleep(0.3)  # let the stand-in start its child, as a nanny its worker process
+    yield procs
+    procs.close()
+
+
+def test_scheduler_address_and_dashboard_come_from_the_scheduler_file(fake_dask):
+    with hp.DaskProcesses() as procs:
+        assert procs.start_scheduler() == FAKE_ADDRESS
+        assert procs.dashboard_link() == f"http://127.0.0.1:{FAKE_DASHBOARD_PORT}/status"
+
+
+def test_processes_get_the_given_environment_without_a_scheduler_address(monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://10.0.0.1:8786")
+    procs = hp.DaskProcesses(env={"COURSE_TEST_VAR": "1"})
     try:
-        set_language("es")
-        table = procs.table().splitlines()
-        assert table[0].split()[:4] == ["scheduler", "2", "procesos", "planificador"]
-        assert "nanny + proceso worker" in table[1]
-        set_language("en")
-        assert "nanny + worker process" in procs.table()
+        assert procs.env["COURSE_TEST_VAR"] == "1"
+        assert "DASK_SCHEDULER_ADDRESS" not in procs.env  # a worker must not find another one
     finally:
-        set_language("en")
-    pids = procs.pids()
-    assert len(pids) == 4  # two stand-ins, each with a child
+        procs.close()
+
+
+def test_table_counts_each_process_with_its_child_in_the_lesson_language(scheduler_and_worker):
+    set_language("es")
+    scheduler, worker = scheduler_and_worker.table().splitlines()
+    # Each stand-in started one child, so each name stands for two processes.
+    assert scheduler.split()[:4] == ["scheduler", "2", "procesos", "planificador"]
+    assert worker.split()[:2] == ["worker-a", "2"] and "nanny + proceso worker" in worker
+    set_language("en")
+    assert "nanny + worker process" in scheduler_and_worker.table()
+
+
+def test_a_name_cannot_be_launched_twice(scheduler_and_worker):
     with pytest.raises(ValueError, match="already running"):
-        procs.launch("worker-a", "worker")
-    assert procs.close() == []
+        scheduler_and_worker.launch("worker-a", "worker")
+
+
+def test_close_stops_every_process_and_child_and_removes_the_workdir(scheduler_and_worker):
+    pids = scheduler_and_worker.pids()
+    started = len(scheduler_and_worker.processes)
+    assert len(pids) == 2 * started  # each stand-in and its child
+    workdir = scheduler_and_worker.workdir
+    assert scheduler_and_worker.close() == []
     assert hp.still_running(pids) == []
-    assert procs.processes == {} and not workdir.exists()
+    assert scheduler_and_worker.processes == {} and not workdir.exists()
 
 
 def test_scheduler_that_dies_reports_its_log(fake_dask):

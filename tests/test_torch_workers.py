@@ -17,13 +17,16 @@ from helpers import torch_workers as tw  # noqa: E402
 
 
 class InProcessClient:
-    """What the helpers use of a distributed.Client, run in this process as worker "w"."""
+    """What the helpers use of a distributed.Client, run in this process as worker
+    :attr:`ADDRESS`."""
+
+    ADDRESS = "tcp://127.0.0.1:1"
 
     def __init__(self):
         self.pinned = []
 
     def run(self, function, *args):
-        return {"tcp://127.0.0.1:1": function(*args)}
+        return {self.ADDRESS: function(*args)}
 
     def submit(self, function, *args, workers=None, pure=True):
         self.pinned.append(workers)
@@ -47,17 +50,33 @@ def test_process_mib_is_this_process_rss():
     assert tw.process_mib() == pytest.approx(psutil.Process().memory_info().rss / 2**20, rel=0.05)
 
 
-def test_prepare_torch_workers_sets_threads_and_tensor_sizes(torch_threads):
-    from dask.sizeof import sizeof
-
+def test_prepare_torch_workers_leaves_each_worker_one_thread(torch_threads):
     torch.set_num_threads(2)
     setup = tw.prepare_torch_workers(InProcessClient())
-    assert setup.threads == {"tcp://127.0.0.1:1": 1}
     assert torch.get_num_threads() == 1
-    assert set(setup.mib) == {"tcp://127.0.0.1:1"} and setup.seconds >= 0
-    assert "torch._dynamo" in sys.modules
-    assert sizeof(torch.zeros(10, 3)) == 10 * 3 * 4
-    assert sizeof(torch.zeros(5, dtype=torch.float64)) == 5 * 8
+    assert setup.threads == {InProcessClient.ADDRESS: 1}  # as each worker reports it
+
+
+def test_prepare_torch_workers_reports_every_worker_and_its_own_duration(torch_threads):
+    import time
+
+    started = time.perf_counter()
+    setup = tw.prepare_torch_workers(InProcessClient())
+    elapsed = time.perf_counter() - started
+    assert set(setup.mib) == set(setup.threads) == {InProcessClient.ADDRESS}
+    assert 0 < setup.seconds <= elapsed  # a duration within the call, not a clock reading
+    assert "torch._dynamo" in sys.modules  # imported up front, as the first training would
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.int8])
+def test_prepared_workers_weigh_a_tensor_by_its_bytes(torch_threads, dtype):
+    """Without the set-up, dask.sizeof weighs any tensor as a small Python object."""
+    from dask.sizeof import sizeof
+
+    tw.prepare_torch_workers(InProcessClient())
+    tensor = torch.zeros(10, 3, dtype=dtype)
+    assert sizeof(tensor) == tensor.element_size() * tensor.nelement()
+    assert sizeof(tensor[:5]) == tensor.element_size() * 5 * 3
 
 
 def test_meeting_point_is_chosen_on_the_rank_0_worker():
@@ -79,14 +98,18 @@ def _all_reduce_and_listening(port, value):
 
 
 def test_run_ddp_rank_runs_inside_a_group_that_listens_on_its_host_only():
+    import time
+
     import torch.distributed as dist
 
     port = tw.free_port("127.0.0.1")
+    started = time.perf_counter()
     (rank, size, total, listening), seconds = tw.run_ddp_rank(
         _all_reduce_and_listening, 0, 1, "127.0.0.1", port, port, 3.0, timeout_s=20)
+    elapsed = time.perf_counter() - started
     assert (rank, size, total) == (0, 1, 3.0)
     assert listening == {"127.0.0.1"}
-    assert seconds >= 0
+    assert 0 < seconds <= elapsed  # the training's own duration, within the call
     assert not dist.is_initialized(), "the process group must be destroyed afterwards"
 
 

@@ -20,19 +20,6 @@ from helpers.workers import (
 MIB = 2**20
 
 
-@pytest.fixture(scope="module")
-def local_client():
-    """One 2-worker LocalCluster for the whole module (starting one takes seconds)."""
-    from helpers.cluster import close_client, get_client
-
-    patch = pytest.MonkeyPatch()
-    patch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
-    client = get_client(n_workers=2, threads_per_worker=1, memory_limit="400MiB")
-    yield client
-    close_client()
-    patch.undo()
-
-
 def _stealing_running(dask_scheduler):
     return "stealing" in dask_scheduler.periodic_callbacks
 
@@ -47,66 +34,66 @@ def _write_fd2(text):
     os.write(2, text.encode())
 
 
-def test_work_stealing_off_restores_what_it_found(local_client):
+def test_work_stealing_off_restores_what_it_found(module_client):
     from helpers.cluster import set_work_stealing
 
-    assert local_client.run_on_scheduler(_stealing_running)
-    with work_stealing_off(local_client) as was_on:
+    assert module_client.run_on_scheduler(_stealing_running)
+    with work_stealing_off(module_client) as was_on:
         assert was_on is True
-        assert not local_client.run_on_scheduler(_stealing_running)
-    assert local_client.run_on_scheduler(_stealing_running)
+        assert not module_client.run_on_scheduler(_stealing_running)
+    assert module_client.run_on_scheduler(_stealing_running)
 
     # Off before the block: still off after it (an external scheduler is left as found).
-    set_work_stealing(local_client, False)
-    with work_stealing_off(local_client) as was_on:
+    set_work_stealing(module_client, False)
+    with work_stealing_off(module_client) as was_on:
         assert was_on is False
-    assert not local_client.run_on_scheduler(_stealing_running)
-    set_work_stealing(local_client, True)
+    assert not module_client.run_on_scheduler(_stealing_running)
+    set_work_stealing(module_client, True)
 
 
-def test_work_stealing_is_restored_after_an_error(local_client):
-    with pytest.raises(RuntimeError), work_stealing_off(local_client):
+def test_work_stealing_is_restored_after_an_error(module_client):
+    with pytest.raises(RuntimeError), work_stealing_off(module_client):
         raise RuntimeError("boom")
-    assert local_client.run_on_scheduler(_stealing_running)
+    assert module_client.run_on_scheduler(_stealing_running)
 
 
-def test_worker_stderr_goes_to_log_files_and_comes_back(local_client, tmp_path):
-    before = local_client.run(_fd2_identity)
-    with worker_stderr_to_log(local_client, tmp_path) as logs:
+def test_worker_stderr_goes_to_log_files_and_comes_back(module_client, tmp_path):
+    before = module_client.run(_fd2_identity)
+    with worker_stderr_to_log(module_client, tmp_path) as logs:
         assert sorted(logs) == sorted(before)
         assert all(os.path.dirname(path) == str(tmp_path) for path in logs.values())
-        assert local_client.run(_fd2_identity) != before
-        local_client.run(_write_fd2, "inside the block\n")
-    assert local_client.run(_fd2_identity) == before
-    local_client.run(_write_fd2, "after the block\n")
+        assert module_client.run(_fd2_identity) != before
+        module_client.run(_write_fd2, "inside the block\n")
+    assert module_client.run(_fd2_identity) == before
+    module_client.run(_write_fd2, "after the block\n")
     written = "".join(open(path).read() for path in logs.values())
     assert written.count("inside the block") == len(logs) == 2
     assert "after the block" not in written
 
 
-def test_worker_stderr_is_restored_after_an_error(local_client, tmp_path):
-    before = local_client.run(_fd2_identity)
-    with pytest.raises(RuntimeError), worker_stderr_to_log(local_client, tmp_path):
+def test_worker_stderr_is_restored_after_an_error(module_client, tmp_path):
+    before = module_client.run(_fd2_identity)
+    with pytest.raises(RuntimeError), worker_stderr_to_log(module_client, tmp_path):
         raise RuntimeError("boom")
-    assert local_client.run(_fd2_identity) == before
+    assert module_client.run(_fd2_identity) == before
 
 
-def test_xgboost_training_does_both_and_undoes_both(local_client, tmp_path):
-    before = local_client.run(_fd2_identity)
-    with xgboost_training(local_client, tmp_path) as logs:
+def test_xgboost_training_does_both_and_undoes_both(module_client, tmp_path):
+    before = module_client.run(_fd2_identity)
+    with xgboost_training(module_client, tmp_path) as logs:
         assert len(logs) == 2
-        assert not local_client.run_on_scheduler(_stealing_running)
-        assert local_client.run(_fd2_identity) != before
-    assert local_client.run_on_scheduler(_stealing_running)
-    assert local_client.run(_fd2_identity) == before
+        assert not module_client.run_on_scheduler(_stealing_running)
+        assert module_client.run(_fd2_identity) != before
+    assert module_client.run_on_scheduler(_stealing_running)
+    assert module_client.run(_fd2_identity) == before
 
 
-def test_an_external_cluster_keeps_its_stderr(local_client, monkeypatch, tmp_path):
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", local_client.scheduler.address)
-    before = local_client.run(_fd2_identity)
-    with worker_stderr_to_log(local_client, tmp_path) as logs:
+def test_an_external_cluster_keeps_its_stderr(module_client, monkeypatch, tmp_path):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", module_client.scheduler.address)
+    before = module_client.run(_fd2_identity)
+    with worker_stderr_to_log(module_client, tmp_path) as logs:
         assert logs == {}
-        assert local_client.run(_fd2_identity) == before
+        assert module_client.run(_fd2_identity) == before
 
 
 def _hold_memory(mib, seconds=0.4):
@@ -119,10 +106,10 @@ def _hold_memory(mib, seconds=0.4):
     del block
 
 
-def test_memory_growth_sees_each_process_on_its_own(local_client):
-    first, second = sorted(local_client.scheduler_info()["workers"])
-    with memory_growth(local_client) as growth:
-        local_client.run(_hold_memory, 60, workers=[first])
+def test_memory_growth_sees_each_process_on_its_own(module_client):
+    first, second = sorted(module_client.scheduler_info()["workers"])
+    with memory_growth(module_client) as growth:
+        module_client.run(_hold_memory, 60, workers=[first])
         _hold_memory(30)
     assert set(growth.workers_mib) == {first, second}
     assert growth.workers_mib[first] > 50
@@ -187,29 +174,29 @@ def _unpickle_dask_storage_warnings():
     return [str(w.message) for w in caught]
 
 
-def test_quiet_optuna_silences_the_dask_storage_warning_and_info_everywhere(local_client):
+def test_quiet_optuna_silences_the_dask_storage_warning_and_info_everywhere(module_client):
     import optuna
 
     before = optuna.logging.get_verbosity()
     try:
-        quiet_optuna(local_client)
+        quiet_optuna(module_client)
         quiet = {"warnings": ["SomethingElse"], "info_logged": False}
         assert _optuna_noise_shown() == quiet
-        assert local_client.run_on_scheduler(_optuna_noise_shown) == quiet
-        on_workers = local_client.run(_optuna_noise_shown)
+        assert module_client.run_on_scheduler(_optuna_noise_shown) == quiet
+        on_workers = module_client.run(_optuna_noise_shown)
         assert len(on_workers) == 2 and all(found == quiet for found in on_workers.values())
         assert all(found == [] for found in
-                   local_client.run(_unpickle_dask_storage_warnings).values())
+                   module_client.run(_unpickle_dask_storage_warnings).values())
 
         # A worker that joins later gets it too (the plugin), and calling again is harmless.
-        quiet_optuna(local_client)
-        local_client.cluster.scale(3)
-        local_client.wait_for_workers(3, timeout=60)
-        on_workers = local_client.run(_optuna_noise_shown)
+        quiet_optuna(module_client)
+        module_client.cluster.scale(3)
+        module_client.wait_for_workers(3, timeout=60)
+        on_workers = module_client.run(_optuna_noise_shown)
         assert len(on_workers) == 3 and all(found == quiet for found in on_workers.values())
     finally:
-        local_client.cluster.scale(2)
-        _wait_for_exactly(local_client, 2)
+        module_client.cluster.scale(2)
+        _wait_for_exactly(module_client, 2)
         optuna.logging.set_verbosity(before)
 
 

@@ -5,27 +5,19 @@ tests/test_lab.py; this checks that the page really shows it. Screenshot:
 test-artifacts/browser/lab_es_file_menu.png.
 """
 
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS  # skips here too without Chromium
+from tools import lab_browser
 
 
-def test_make_lab_lang_es_shows_spanish_menus(lab_server_es):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(f"{lab_server_es.base}/?token={lab_server_es.token}")
-            file_menu = page.get_by_role("menuitem", name="Archivo", exact=True)
-            file_menu.wait_for(timeout=60_000)
-            assert page.evaluate("document.documentElement.lang") == "es-ES"
-            assert page.url.split("?")[0].endswith("/lab/tree/notebooks/es")
-            menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
-            assert {"Archivo", "Editar", "Ver", "Ayuda"} <= set(menus), menus
-            file_menu.click()
-            entries = page.locator(".lm-Menu").first.inner_text()
-            page.screenshot(path=str(ARTIFACTS / "lab_es_file_menu.png"))
-            assert "Nuevo lanzador" in entries and "Guardar todo" in entries, entries
-        finally:
-            browser.close()
+def test_make_lab_lang_es_shows_spanish_menus(lab_server_es, browser_artifacts):
+    with lab_browser.chromium_page(1400, 900) as page:
+        page.goto(f"{lab_server_es.base}/?token={lab_server_es.token}")
+        file_menu = page.get_by_role("menuitem", name="Archivo", exact=True)
+        file_menu.wait_for(timeout=60_000)
+        assert page.evaluate("document.documentElement.lang") == "es-ES"
+        assert page.url.split("?")[0].endswith("/lab/tree/notebooks/es")
+        menus = page.locator("#jp-menu-panel .lm-MenuBar-itemLabel").all_inner_texts()
+        assert {"Archivo", "Editar", "Ver", "Ayuda"} <= set(menus), menus
+        file_menu.click()
+        entries = page.locator(".lm-Menu").first.inner_text()
+        page.screenshot(path=str(browser_artifacts / "lab_es_file_menu.png"))
+        assert "Nuevo lanzador" in entries and "Guardar todo" in entries, entries

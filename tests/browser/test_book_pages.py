@@ -14,9 +14,7 @@ language go to test-artifacts/book/.
 import functools
 import http.server
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -26,26 +24,16 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from tools.bilingual import LANGUAGES, NOTEBOOKS_DIR, ROOT
+from tools import lab_browser
 from tools.book import NAMES, counterpart, page_language, toc
+from tools.course import LANGUAGES, NOTEBOOKS_DIR, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "book"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# Flags that keep Chromium from calling out to a network it cannot reach (and from sandboxing as
-# root in a container).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 #: Every page of the book: the landing page, the search page and each language's pages.
 PAGES = ["index", "search"] + [name for lang, parts in toc().items()
                                for name in [f"{lang}/index", *parts["lessons"], *parts["guides"]]]
 ID = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""")
-
-if CHROMIUM is None:
-    if os.environ.get("CI"):
-        raise RuntimeError("CI must run the browser test: install Debian's chromium package")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
 
 @pytest.fixture(scope="module")
 def book(tmp_path_factory) -> Path:
@@ -93,14 +81,9 @@ class Visit:
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    with lab_browser.chromium_page(1400, 900) as page:
         yield page, Visit(page)
-        chromium.close()
 
 
 @functools.cache
