@@ -450,6 +450,7 @@ def decode_rows(numeric, codes, mean, std):
     import numpy as np
 
     offsets = _one_hot_offsets()
+    numeric = np.asarray(numeric, dtype="float32")
     mean = np.asarray(mean, dtype="float32")
     std = np.asarray(std, dtype="float32")
     n_numeric = len(NUMERIC_COLUMNS)

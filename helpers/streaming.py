@@ -317,7 +317,6 @@ def read_shard(path, batch_rows: int = READ_BATCH_ROWS) -> Iterator[tuple]:
             yield (ids, *frame_arrays(frame))
 
 
-
 # Lesson 07 shows this code: rebuild it after editing (tests/test_lesson_07_shown_code.py).
 def shuffle_buffer(samples, size: int, rng: random.Random):
     """Approximately shuffle a stream while holding at most ``size`` items in memory.
@@ -360,7 +359,6 @@ def shuffle_buffer(samples, size: int, rng: random.Random):
         buffer[index] = sample
     rng.shuffle(buffer)
     yield from buffer
-
 
 
 class ParquetShardStream(IterableDataset):

@@ -13,7 +13,7 @@ encoding, :mod:`helpers.streaming` the generic streaming that a training uses, a
 builds on both. Its datasets live in an importable module, like the others, so that DataLoader
 workers started with ``spawn`` can import them.
 
-Importing this module imports PyTorch (through :mod:`helpers.streaming`); psutil is imported
+Importing this module imports PyTorch (its datasets' base class lives there); psutil is imported
 when first used. Nothing runs at import time.
 """
 

@@ -60,7 +60,7 @@ def test_notebook_navigation_links_land(source, lang):
     cells = [c for c in without_stamp(notebook.cells) if c.cell_type == "markdown"]
     assert NAVIGATION_TAG in cells[0].metadata.get("tags", [])
     assert NAVIGATION_TAG in cells[-1].metadata.get("tags", [])
-    glossary = (NOTEBOOKS_DIR.parent / "docs" / f"glossary.{lang}.md").read_text(encoding="utf-8")
+    glossary = (DOCS_DIR / f"glossary.{lang}.md").read_text(encoding="utf-8")
     glossary_links = 0
     for cell in cells:
         for target in LINK.findall(cell.source):

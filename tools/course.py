@@ -223,7 +223,7 @@ def notebook_client(notebook, workdir: Path | str):
     Examples
     --------
     >>> import nbformat
-    >>> client = notebook_client(nbformat.v4.new_notebook(), ROOT / "notebooks" / "en")
+    >>> client = notebook_client(nbformat.v4.new_notebook(), NOTEBOOKS_DIR / "en")
     >>> client.timeout == CELL_TIMEOUT_S, client.kernel_name, client.record_timing
     (True, 'python3', False)
     """

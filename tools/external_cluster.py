@@ -338,9 +338,30 @@ def lesson_notebook(prefix: str, lang: str = "en") -> Path:
     return found[0]
 
 
-def main() -> int:
-    """Start the cluster, print how to use it, and keep it up until Ctrl-C."""
-    with external_cluster() as cluster:
+def main(argv=None) -> int:
+    """Start the cluster, print how to use it, and keep it up until Ctrl-C (or SIGTERM).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command line (default: ``sys.argv[1:]``): ``--workers N``.
+
+    Returns
+    -------
+    int
+        0 once every process has stopped.
+    """
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(
+        description="Start the CI's external Dask cluster (scheduler, workers, S3 store) and print "
+                    "the export lines that point a lesson at it; Ctrl-C stops it.")
+    parser.add_argument("--workers", type=int, default=2, help="number of `dask worker`s")
+    args = parser.parse_args(argv)
+    # A plain `kill` stops the cluster as cleanly as Ctrl-C: processes and network removed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with external_cluster(n_workers=args.workers) as cluster:
         exports = "\n".join(f"export {name}={shlex.quote(value)}"
                             for name, value in cluster.client_env.items())
         print(f"{exports}\n"
